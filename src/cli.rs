@@ -1,0 +1,227 @@
+//! The command line: `run`, `chat`, `ask` and `check`. `ask`, `chat` and `check` work offline,
+//! with no Discord token.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use crate::bot::{Bot, MAX_TEXT_BYTES};
+use crate::config::Config;
+use crate::knowledge::{Catalogue, LoadError};
+use crate::reply::{analysis_json, error_json, render_text};
+
+/// crampbot: what calf twitching and hamstring cramps while walking may come from, with sources.
+/// Not a diagnosis.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (TOML); see config.example.toml. Environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Load the catalogue from this folder instead of the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to Discord and answer mentions, DMs and slash commands (needs DISCORD_TOKEN).
+    Run,
+    /// Talk to the bot in this terminal: free text and the slash commands, no token needed.
+    Chat,
+    /// Analyze a description offline and print the reply.
+    Ask {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Read JSON Lines `{"id": ..., "text": "..."}` from stdin and answer each, in order.
+        #[arg(long)]
+        batch: bool,
+        /// The description; several words are joined with spaces.
+        #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+        text: Vec<String>,
+    },
+    /// Validate the catalogue and list every problem as FILE:LINE: message.
+    Check,
+}
+
+/// Output formats of `ask`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The reply as readable text.
+    Text,
+    /// The analysis as JSON (the contract in DESIGN.md).
+    Json,
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match execute(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "crampbot: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if cli.knowledge.is_some() {
+        config.knowledge_dir = cli.knowledge;
+    }
+    if let Command::Check = cli.command {
+        return Ok(check(&config));
+    }
+    let catalogue = load_catalogue(&config)?;
+    let bot = Bot::new(catalogue);
+    match cli.command {
+        Command::Check => unreachable!("handled above"),
+        Command::Ask { format, batch: true, .. } => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            let failures = ask_batch(&bot, format, stdin, stdout, &mut std::io::stderr().lock())?;
+            Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Ask { format, text, .. } => {
+            let text = text.join(" ");
+            if text.len() > MAX_TEXT_BYTES {
+                return Err(format!("the text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()).into());
+            }
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
+                Format::Json => {
+                    let analysis = bot.analyzer().analyze(&text);
+                    writeln!(stdout, "{}", analysis_json(None, &analysis, bot.catalogue()))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat => Err("`crampbot chat` is not built yet".into()),
+        Command::Run => Err("`crampbot run` is not built yet".into()),
+    }
+}
+
+/// Loads the configured catalogue: the folder if one is set, else the built-in one.
+///
+/// # Errors
+/// Every problem of the catalogue.
+pub fn load_catalogue(config: &Config) -> Result<Catalogue, LoadError> {
+    match &config.knowledge_dir {
+        Some(dir) => Catalogue::from_dir(dir),
+        None => Catalogue::embedded(),
+    }
+}
+
+fn check(config: &Config) -> ExitCode {
+    let origin = config.knowledge_dir.as_ref().map_or_else(|| "built-in knowledge/".to_owned(), |dir| dir.display().to_string());
+    match load_catalogue(config) {
+        Ok(catalogue) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "{origin}: ok ({} causes, {} red flags, {} sources)",
+                catalogue.causes.len(),
+                catalogue.red_flags.len(),
+                catalogue.sources.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(LoadError::Invalid(problems)) => {
+            let mut stderr = std::io::stderr().lock();
+            for problem in &problems {
+                let _ = writeln!(stderr, "{problem}");
+            }
+            let _ = writeln!(stderr, "{origin}: {} problem(s)", problems.len());
+            ExitCode::from(1)
+        }
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "{origin}: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Answers a batch of JSON Lines: one output line per non-blank input line, in order. A bad line
+/// gets an error object (echoing its `id` when it has one) and a message on `errors`; the rest of
+/// the batch still answers. Returns how many lines failed.
+///
+/// # Errors
+/// Only I/O errors on the streams themselves.
+pub fn ask_batch(
+    bot: &Bot,
+    format: Format,
+    input: impl BufRead,
+    output: impl Write,
+    errors: &mut impl Write,
+) -> std::io::Result<usize> {
+    let mut output = std::io::BufWriter::new(output);
+    let mut failures = 0;
+    for (number, line) in input.lines().enumerate() {
+        let number = number + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
+                failures += 1;
+                writeln!(errors, "line {number}: not UTF-8")?;
+                serde_json::to_writer(&mut output, &error_json(None, "line is not valid UTF-8"))?;
+                output.write_all(b"\n")?;
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_batch_line(&line) {
+            Ok((id, text)) => match format {
+                Format::Json => {
+                    let analysis = bot.analyzer().analyze(&text);
+                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &analysis, bot.catalogue()))?;
+                    output.write_all(b"\n")?;
+                }
+                Format::Text => {
+                    let reply = render_text(&bot.ask(&text));
+                    if let Some(id) = &id {
+                        writeln!(output, "== {id}")?;
+                    }
+                    writeln!(output, "{reply}")?;
+                }
+            },
+            Err((id, message)) => {
+                failures += 1;
+                writeln!(errors, "line {number}: {message}")?;
+                serde_json::to_writer(&mut output, &error_json(id.as_ref(), &message))?;
+                output.write_all(b"\n")?;
+            }
+        }
+    }
+    output.flush()?;
+    Ok(failures)
+}
+
+type BatchLineError = (Option<Value>, String);
+
+fn parse_batch_line(line: &str) -> Result<(Option<Value>, String), BatchLineError> {
+    let value: Value = serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
+    let Value::Object(mut object) = value else {
+        return Err((None, "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()));
+    };
+    let id = object.remove("id");
+    match object.remove("text") {
+        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
+            Err((id, format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len())))
+        }
+        Some(Value::String(text)) if text.trim().is_empty() => Err((id, "text is empty".to_owned())),
+        Some(Value::String(text)) => Ok((id, text)),
+        Some(_) => Err((id, "`text` must be a string".to_owned())),
+        None => Err((id, "no `text` field".to_owned())),
+    }
+}

@@ -1,0 +1,687 @@
+//! Parsing and validation of the catalogue files.
+//!
+//! The files are first read into `Raw*` structs that keep the byte span of every value
+//! (`toml::Spanned`), then checked as a whole; each problem is reported as `file:line: message`
+//! and any problem rejects the whole catalogue.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, Source, Strength, Term,
+    Tip, Urgency,
+};
+
+/// Why a catalogue could not be loaded: every problem found, not just the first.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The files were read but are not a valid catalogue.
+    #[error("the catalogue has {} problem(s):\n{}", .0.len(), ProblemList(.0))]
+    Invalid(Vec<Problem>),
+}
+
+/// One problem in one catalogue file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, relative to the catalogue folder (`causes/muscle_fatigue.toml`).
+    pub file: String,
+    /// 1-based line, when the problem has a place in the file.
+    pub line: Option<usize>,
+    /// What is wrong, in lowercase with no trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+struct ProblemList<'a>(&'a [Problem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, problem) in self.0.iter().enumerate() {
+            if n > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads every `.toml` and `.txt` file below `dir`, named relative to it with `/` separators.
+pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, LoadError> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), LoadError> {
+        let io = |source| LoadError::Io { path: dir.display().to_string(), source };
+        let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out)?;
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "txt")) {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+                let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                out.push((name, text));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    Ok(files)
+}
+
+// ---- raw file shapes -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSourcesFile {
+    sources: BTreeMap<String, Spanned<RawSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    publisher: String,
+    title: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCause {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    #[serde(default)]
+    synonyms: Vec<String>,
+    summary: Spanned<String>,
+    explanation: Spanned<String>,
+    see_a_professional: Spanned<String>,
+    sources: Spanned<Vec<Spanned<String>>>,
+    tips: Spanned<Vec<RawTip>>,
+    #[serde(default)]
+    treatment: Vec<RawTip>,
+    vocabulary: Spanned<RawVocabulary>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTip {
+    text: Spanned<String>,
+    source: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawVocabulary {
+    #[serde(default)]
+    strong: Vec<Spanned<RawTerm>>,
+    #[serde(default)]
+    moderate: Vec<Spanned<RawTerm>>,
+    #[serde(default)]
+    weak: Vec<Spanned<RawTerm>>,
+    #[serde(default)]
+    against: Vec<Spanned<RawTerm>>,
+}
+
+/// A vocabulary entry: a plain string, or a table that marks a term as shared between causes.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTerm {
+    Plain(String),
+    Marked {
+        term: String,
+        #[serde(default)]
+        shared: bool,
+    },
+}
+
+impl RawTerm {
+    fn text(&self) -> &str {
+        match self {
+            RawTerm::Plain(text) | RawTerm::Marked { term: text, .. } => text,
+        }
+    }
+
+    fn shared(&self) -> bool {
+        matches!(self, RawTerm::Marked { shared: true, .. })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedFlagsFile {
+    concepts: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    red_flag: Vec<RawRedFlag>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedFlag {
+    id: Spanned<String>,
+    urgency: Spanned<String>,
+    title: Spanned<String>,
+    message: Spanned<String>,
+    action: Spanned<String>,
+    sources: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    sentence_patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuidance {
+    consult: Spanned<String>,
+    emergency: Spanned<String>,
+    overview: Spanned<String>,
+    off_topic: Spanned<String>,
+    see_a_professional: Spanned<Vec<Spanned<String>>>,
+    prevention: Spanned<Vec<RawTip>>,
+    treatment: Spanned<Vec<RawTip>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHydration {
+    tips: Spanned<Vec<RawTip>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLexicon {
+    topic: RawTopic,
+    negation: RawNegation,
+    #[serde(default)]
+    spelling: BTreeMap<String, String>,
+    #[serde(default)]
+    irregular: BTreeMap<String, String>,
+    #[serde(default)]
+    emoji: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    body: Spanned<Vec<String>>,
+    symptom: Spanned<Vec<String>>,
+    activity: Spanned<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNegation {
+    pre: Spanned<Vec<String>>,
+    post: Spanned<Vec<String>>,
+    pseudo: Spanned<Vec<String>>,
+    terminators: Spanned<Vec<String>>,
+}
+
+// ---- building --------------------------------------------------------------------------------
+
+/// Collects problems for one file at a time, turning byte offsets into line numbers.
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+struct FileRef<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl FileRef<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+}
+
+impl Checker {
+    fn at(&mut self, file: &FileRef<'_>, offset: usize, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: file.name.to_owned(),
+            line: Some(file.line_of(offset)),
+            message: message.into(),
+        });
+    }
+
+    fn whole(&mut self, file: &str, message: impl Into<String>) {
+        self.problems.push(Problem { file: file.to_owned(), line: None, message: message.into() });
+    }
+
+    fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: &FileRef<'_>) -> Option<T> {
+        match toml::from_str::<T>(file.text) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                let message = err.message().trim().to_owned();
+                match err.span() {
+                    Some(span) => self.at(file, span.start, message),
+                    None => self.whole(file.name, message),
+                }
+                None
+            }
+        }
+    }
+
+    /// A string field that must say something.
+    fn text(&mut self, file: &FileRef<'_>, field: &str, value: &Spanned<String>) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.at(file, value.span().start, format!("`{field}` is empty"));
+        }
+        text.to_owned()
+    }
+
+    fn source(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, id: &Spanned<String>) -> Option<Source> {
+        let found = sources.get(id.get_ref()).cloned();
+        if found.is_none() {
+            self.at(file, id.span().start, format!("unknown source `{}` (sources are listed in sources.toml)", id.get_ref()));
+        }
+        found
+    }
+
+    fn tips(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, raw: &[RawTip]) -> Vec<Tip> {
+        let mut tips = Vec::new();
+        for tip in raw {
+            let text = self.text(file, "text", &tip.text);
+            if let Some(source) = self.source(file, sources, &tip.source) {
+                tips.push(Tip { text, source });
+            }
+        }
+        tips
+    }
+
+    fn source_list(
+        &mut self,
+        file: &FileRef<'_>,
+        sources: &BTreeMap<String, Source>,
+        ids: &Spanned<Vec<Spanned<String>>>,
+    ) -> Vec<Source> {
+        if ids.get_ref().is_empty() {
+            self.at(file, ids.span().start, "`sources` is empty: every claim needs a source");
+        }
+        ids.get_ref().iter().filter_map(|id| self.source(file, sources, id)).collect()
+    }
+}
+
+fn has_word(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
+/// Where a vocabulary term was claimed, for the "claimed by two causes" check.
+struct Claim {
+    cause: String,
+    file: String,
+    line: usize,
+    shared: bool,
+}
+
+pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError> {
+    let mut check = Checker { problems: Vec::new() };
+    let mut by_kind: HashMap<&str, &(String, String)> = HashMap::new();
+    let mut cause_files = Vec::new();
+    for file in &files {
+        let name = file.0.as_str();
+        match name {
+            "sources.toml" | "red_flags.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
+            | "common_words.txt" => {
+                by_kind.insert(name, file);
+            }
+            _ if name.starts_with("causes/") && name.ends_with(".toml") => cause_files.push(file),
+            _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
+        }
+    }
+    let file_ref = |kind: &str| by_kind.get(kind).map(|(name, text)| FileRef { name, text });
+
+    // Sources first: everything else cites them.
+    let mut sources = BTreeMap::new();
+    match file_ref("sources.toml") {
+        None => check.whole("sources.toml", "missing file"),
+        Some(file) => {
+            if let Some(raw) = check.parse::<RawSourcesFile>(&file) {
+                for (id, source) in raw.sources {
+                    let offset = source.span().start;
+                    let source = source.into_inner();
+                    if !(source.url.starts_with("https://") || source.url.starts_with("http://")) {
+                        check.at(&file, offset, format!("source `{id}` has no http(s) url"));
+                    }
+                    if source.publisher.trim().is_empty() || source.title.trim().is_empty() {
+                        check.at(&file, offset, format!("source `{id}` needs a publisher and a title"));
+                    }
+                    sources.insert(
+                        id.clone(),
+                        Source { id, publisher: source.publisher, title: source.title, url: source.url },
+                    );
+                }
+            }
+        }
+    }
+
+    let causes = build_causes(&mut check, &cause_files, &sources);
+    let (concepts, red_flags) = match file_ref("red_flags.toml") {
+        None => {
+            check.whole("red_flags.toml", "missing file");
+            (Vec::new(), Vec::new())
+        }
+        Some(file) => build_red_flags(&mut check, &file, &sources),
+    };
+    let guidance = match file_ref("guidance.toml") {
+        None => {
+            check.whole("guidance.toml", "missing file");
+            None
+        }
+        Some(file) => check.parse::<RawGuidance>(&file).map(|raw| Guidance {
+            consult: check.text(&file, "consult", &raw.consult),
+            emergency: check.text(&file, "emergency", &raw.emergency),
+            overview: check.text(&file, "overview", &raw.overview),
+            off_topic: check.text(&file, "off_topic", &raw.off_topic),
+            see_a_professional: raw
+                .see_a_professional
+                .get_ref()
+                .iter()
+                .map(|line| check.text(&file, "see_a_professional", line))
+                .collect(),
+            prevention: non_empty_tips(&mut check, &file, &sources, "prevention", &raw.prevention),
+            treatment: non_empty_tips(&mut check, &file, &sources, "treatment", &raw.treatment),
+        }),
+    };
+    let hydration_tips = match file_ref("hydration.toml") {
+        None => {
+            check.whole("hydration.toml", "missing file");
+            Vec::new()
+        }
+        Some(file) => check
+            .parse::<RawHydration>(&file)
+            .map(|raw| non_empty_tips(&mut check, &file, &sources, "tips", &raw.tips))
+            .unwrap_or_default(),
+    };
+    let mut lexicon = match file_ref("lexicon.toml") {
+        None => {
+            check.whole("lexicon.toml", "missing file");
+            None
+        }
+        Some(file) => check.parse::<RawLexicon>(&file).map(|raw| {
+            for (field, list) in [
+                ("topic.body", &raw.topic.body),
+                ("topic.symptom", &raw.topic.symptom),
+                ("topic.activity", &raw.topic.activity),
+                ("negation.pre", &raw.negation.pre),
+                ("negation.post", &raw.negation.post),
+                ("negation.pseudo", &raw.negation.pseudo),
+                ("negation.terminators", &raw.negation.terminators),
+            ] {
+                if list.get_ref().is_empty() {
+                    check.at(&file, list.span().start, format!("`{field}` is empty"));
+                }
+                if let Some(bad) = list.get_ref().iter().find(|word| !has_word(word)) {
+                    check.at(&file, list.span().start, format!("`{field}` has an entry with no letters: {bad:?}"));
+                }
+            }
+            Lexicon {
+                body: raw.topic.body.into_inner(),
+                symptom: raw.topic.symptom.into_inner(),
+                activity: raw.topic.activity.into_inner(),
+                negation_pre: raw.negation.pre.into_inner(),
+                negation_post: raw.negation.post.into_inner(),
+                negation_pseudo: raw.negation.pseudo.into_inner(),
+                negation_terminators: raw.negation.terminators.into_inner(),
+                spelling: raw.spelling,
+                irregular: raw.irregular,
+                emoji: raw.emoji,
+                common_words: Vec::new(),
+            }
+        }),
+    };
+    match (file_ref("common_words.txt"), lexicon.as_mut()) {
+        (None, _) => check.whole("common_words.txt", "missing file"),
+        (Some(file), Some(lexicon)) => {
+            lexicon.common_words = file
+                .text
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_lowercase)
+                .collect();
+            if lexicon.common_words.is_empty() {
+                check.whole(file.name, "no words");
+            }
+        }
+        (Some(_), None) => {}
+    }
+
+    if !check.problems.is_empty() {
+        return Err(LoadError::Invalid(check.problems));
+    }
+    match (guidance, lexicon) {
+        (Some(guidance), Some(lexicon)) => {
+            Ok(Catalogue { causes, red_flags, concepts, guidance, hydration_tips, lexicon, sources })
+        }
+        // Unreachable in practice: a missing or unparsable file has already been reported.
+        _ => Err(LoadError::Invalid(vec![Problem {
+            file: "knowledge".into(),
+            line: None,
+            message: "incomplete catalogue".into(),
+        }])),
+    }
+}
+
+fn non_empty_tips(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    sources: &BTreeMap<String, Source>,
+    field: &str,
+    raw: &Spanned<Vec<RawTip>>,
+) -> Vec<Tip> {
+    if raw.get_ref().is_empty() {
+        check.at(file, raw.span().start, format!("`{field}` is empty"));
+    }
+    check.tips(file, sources, raw.get_ref())
+}
+
+fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources: &BTreeMap<String, Source>) -> Vec<Cause> {
+    let mut found: BTreeMap<usize, Cause> = BTreeMap::new();
+    let mut claims: BTreeMap<String, Vec<Claim>> = BTreeMap::new();
+    for (name, text) in cause_files {
+        let file = FileRef { name, text };
+        let Some(raw) = check.parse::<RawCause>(&file) else { continue };
+        let id = raw.id.get_ref().clone();
+        let Some(position) = CAUSE_IDS.iter().position(|known| *known == id) else {
+            check.at(&file, raw.id.span().start, format!("unknown cause id `{id}`; the ids are fixed: {}", CAUSE_IDS.join(", ")));
+            continue;
+        };
+        if found.contains_key(&position) {
+            check.at(&file, raw.id.span().start, format!("cause `{id}` is defined twice"));
+            continue;
+        }
+        let tips = check.tips(&file, sources, raw.tips.get_ref());
+        if raw.tips.get_ref().is_empty() {
+            check.at(&file, raw.tips.span().start, "`tips` is empty");
+        }
+        let vocabulary_span = raw.vocabulary.span().start;
+        let vocabulary = raw.vocabulary.into_inner();
+        if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() {
+            check.at(&file, vocabulary_span, "the vocabulary needs at least one strong or moderate term");
+        }
+        let mut terms = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (strength, list) in [
+            (Strength::Strong, &vocabulary.strong),
+            (Strength::Moderate, &vocabulary.moderate),
+            (Strength::Weak, &vocabulary.weak),
+        ] {
+            for term in list {
+                let text = term.get_ref().text().trim().to_owned();
+                let line = file.line_of(term.span().start);
+                if !has_word(&text) {
+                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                    continue;
+                }
+                let key = text.to_lowercase();
+                if let Some(first) = seen.insert(key.clone(), line) {
+                    check.at(&file, term.span().start, format!("term {text:?} is listed twice (first on line {first})"));
+                    continue;
+                }
+                claims.entry(key).or_default().push(Claim {
+                    cause: id.clone(),
+                    file: (*name).clone(),
+                    line,
+                    shared: term.get_ref().shared(),
+                });
+                terms.push(Term { text, strength });
+            }
+        }
+        let against = vocabulary
+            .against
+            .iter()
+            .filter_map(|term| {
+                let text = term.get_ref().text().trim().to_owned();
+                if has_word(&text) {
+                    Some(Term { text, strength: Strength::Moderate })
+                } else {
+                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                    None
+                }
+            })
+            .collect();
+        let cause = Cause {
+            name: check.text(&file, "name", &raw.name),
+            summary: check.text(&file, "summary", &raw.summary),
+            explanation: check.text(&file, "explanation", &raw.explanation),
+            see_a_professional: check.text(&file, "see_a_professional", &raw.see_a_professional),
+            synonyms: raw.synonyms,
+            treatment: check.tips(&file, sources, &raw.treatment),
+            sources: check.source_list(&file, sources, &raw.sources),
+            tips,
+            vocabulary: terms,
+            against,
+            id,
+        };
+        found.insert(position, cause);
+    }
+    for (term, claims) in &claims {
+        let causes: Vec<&str> = claims.iter().map(|claim| claim.cause.as_str()).collect();
+        if claims.len() > 1 {
+            for claim in claims.iter().filter(|claim| !claim.shared) {
+                check.problems.push(Problem {
+                    file: claim.file.clone(),
+                    line: Some(claim.line),
+                    message: format!(
+                        "term {term:?} is claimed by {}; mark it `{{ term = {term:?}, shared = true }}` in each if that is meant",
+                        causes.join(" and ")
+                    ),
+                });
+            }
+        }
+    }
+    for (position, id) in CAUSE_IDS.iter().enumerate() {
+        if !found.contains_key(&position) {
+            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
+        }
+    }
+    found.into_values().collect()
+}
+
+fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<String, Source>) -> (Vec<Concept>, Vec<RedFlag>) {
+    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else { return (Vec::new(), Vec::new()) };
+    let mut concepts = Vec::new();
+    let mut concept_index = HashMap::new();
+    for (id, terms) in &raw.concepts {
+        if terms.get_ref().is_empty() {
+            check.at(file, terms.span().start, format!("concept `{id}` has no terms, so no pattern using it can match"));
+        }
+        for term in terms.get_ref() {
+            if !has_word(term.get_ref()) {
+                check.at(file, term.span().start, format!("concept `{id}` has a term with no letters: {:?}", term.get_ref()));
+            }
+        }
+        concept_index.insert(id.clone(), concepts.len());
+        concepts.push(Concept { id: id.clone(), terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect() });
+    }
+    let mut used = vec![false; concepts.len()];
+    let mut found: BTreeMap<usize, RedFlag> = BTreeMap::new();
+    for flag in &raw.red_flag {
+        let id = flag.id.get_ref().clone();
+        let Some(position) = RED_FLAG_IDS.iter().position(|known| *known == id) else {
+            check.at(file, flag.id.span().start, format!("unknown red flag id `{id}`; the ids are fixed: {}", RED_FLAG_IDS.join(", ")));
+            continue;
+        };
+        if found.contains_key(&position) {
+            check.at(file, flag.id.span().start, format!("red flag `{id}` is defined twice"));
+            continue;
+        }
+        let urgency = match flag.urgency.get_ref().as_str() {
+            "emergency" => Urgency::Emergency,
+            "urgent" => Urgency::Urgent,
+            "soon" => Urgency::Soon,
+            other => {
+                check.at(file, flag.urgency.span().start, format!("urgency {other:?} is not one of emergency, urgent, soon"));
+                Urgency::Emergency
+            }
+        };
+        let mut patterns = Vec::new();
+        for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
+            for pattern in list {
+                if pattern.get_ref().is_empty() {
+                    check.at(file, pattern.span().start, "an empty pattern would match every message");
+                    continue;
+                }
+                let mut indices = Vec::new();
+                for name in pattern.get_ref() {
+                    match concept_index.get(name.get_ref()) {
+                        Some(&index) => {
+                            used[index] = true;
+                            indices.push(index);
+                        }
+                        None => check.at(file, name.span().start, format!("unknown concept `{}`, so this pattern cannot match", name.get_ref())),
+                    }
+                }
+                patterns.push(Pattern { concepts: indices, within_sentence });
+            }
+        }
+        if patterns.is_empty() {
+            check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
+        }
+        let red_flag = RedFlag {
+            urgency,
+            title: check.text(file, "title", &flag.title),
+            message: check.text(file, "message", &flag.message),
+            action: check.text(file, "action", &flag.action),
+            sources: check.source_list(file, sources, &flag.sources),
+            patterns,
+            id,
+        };
+        found.insert(position, red_flag);
+    }
+    for (index, concept) in concepts.iter().enumerate() {
+        if !used[index] {
+            let span = raw.concepts[&concept.id].span().start;
+            check.at(file, span, format!("concept `{}` is used by no pattern", concept.id));
+        }
+    }
+    for (position, id) in RED_FLAG_IDS.iter().enumerate() {
+        if !found.contains_key(&position) {
+            check.whole(file.name, format!("missing red flag `{id}`"));
+        }
+    }
+    (concepts, found.into_values().collect())
+}

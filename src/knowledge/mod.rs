@@ -1,0 +1,285 @@
+//! The catalogue: causes, red flags, guidance, hydration tips and the matching lexicon.
+//!
+//! Everything user-facing that the bot says about health lives in `knowledge/` as TOML, so that it
+//! can be reviewed, corrected or translated without touching code. This module turns those files
+//! into a validated [`Catalogue`]; it does no I/O of its own (see [`Catalogue::from_files`]), so
+//! the shipped catalogue and an operator's folder go through exactly the same checks.
+
+mod embedded;
+mod load;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use load::{LoadError, Problem};
+
+/// The nine cause ids fixed by the design; other tools and the evaluation set rely on them.
+pub const CAUSE_IDS: [&str; 9] = [
+    "dehydration_electrolytes",
+    "muscle_fatigue",
+    "nerve_issues",
+    "circulatory_problems",
+    "medication_side_effects",
+    "muscle_strain_injury",
+    "neurological_conditions",
+    "footwear_biomechanics",
+    "nutritional_deficiencies",
+];
+
+/// The red-flag ids fixed by the design.
+pub const RED_FLAG_IDS: [&str; 8] = [
+    "dvt_signs",
+    "pulmonary_embolism_signs",
+    "acute_ischemia_signs",
+    "progressive_neuro_signs",
+    "cauda_equina_signs",
+    "rhabdomyolysis_signs",
+    "severe_injury_signs",
+    "heat_illness_signs",
+];
+
+/// A validated catalogue. Built only by [`Catalogue::from_files`], so every instance has passed
+/// validation: every id known, every tip and red flag sourced, every pattern able to match.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// The causes, in the order of [`CAUSE_IDS`].
+    pub causes: Vec<Cause>,
+    /// The red flags, in the order of [`RED_FLAG_IDS`].
+    pub red_flags: Vec<RedFlag>,
+    /// Named groups of words that red-flag patterns combine ("swelling", "warmth", ...).
+    pub concepts: Vec<Concept>,
+    /// The general guidance from the source article: consult text, prevention, treatment.
+    pub guidance: Guidance,
+    /// Short hydration tips that daily reminders rotate through.
+    pub hydration_tips: Vec<Tip>,
+    /// Topic words, negation triggers, spelling variants and the common-word list.
+    pub lexicon: Lexicon,
+    /// Every source that tips and red flags may cite, by id.
+    pub sources: BTreeMap<String, Source>,
+}
+
+/// One cause of calf twitching or hamstring cramps.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    /// Fixed id, one of [`CAUSE_IDS`].
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Other names people search for; used by `/cause` autocomplete.
+    pub synonyms: Vec<String>,
+    /// One or two sentences.
+    pub summary: String,
+    /// The longer explanation shown on the cause card.
+    pub explanation: String,
+    /// When this cause calls for a professional rather than self-care.
+    pub see_a_professional: String,
+    /// Preventive tips, best first.
+    pub tips: Vec<Tip>,
+    /// What helps once it happens.
+    pub treatment: Vec<Tip>,
+    /// Words and phrases that point to this cause.
+    pub vocabulary: Vec<Term>,
+    /// Statements that count against this cause ("I drink plenty of water").
+    pub against: Vec<Term>,
+    /// Sources for the explanation.
+    pub sources: Vec<Source>,
+}
+
+/// How much a term says about a cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// A hint that needs company ("hot day").
+    Weak,
+    /// Good evidence on its own, but not decisive.
+    Moderate,
+    /// Points squarely at the cause ("water pill", "sciatica").
+    Strong,
+}
+
+impl Strength {
+    /// The score weight of one distinct term of this strength.
+    pub fn weight(self) -> f32 {
+        match self {
+            Strength::Weak => 1.0,
+            Strength::Moderate => 2.0,
+            Strength::Strong => 4.0,
+        }
+    }
+}
+
+/// A word or phrase of a cause's vocabulary.
+#[derive(Debug, Clone)]
+pub struct Term {
+    /// The term as written in the catalogue.
+    pub text: String,
+    /// How strongly it points to the cause.
+    pub strength: Strength,
+}
+
+/// A tip with the source that backs it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Tip {
+    /// The tip, in plain words.
+    pub text: String,
+    /// Where it comes from.
+    pub source: Source,
+}
+
+/// A cited source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Source {
+    /// Id used in the catalogue files.
+    pub id: String,
+    /// Who publishes it ("NHS", "MedlinePlus").
+    pub publisher: String,
+    /// Page title.
+    pub title: String,
+    /// Where to read it.
+    pub url: String,
+}
+
+/// How soon a red flag needs attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    /// See a doctor within days.
+    Soon,
+    /// Same day: urgent appointment or a non-emergency line.
+    Urgent,
+    /// Call emergency services now.
+    Emergency,
+}
+
+impl Urgency {
+    /// The id used in JSON and the catalogue.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Soon => "soon",
+            Urgency::Urgent => "urgent",
+            Urgency::Emergency => "emergency",
+        }
+    }
+}
+
+/// A warning sign that is shown before anything else.
+#[derive(Debug, Clone)]
+pub struct RedFlag {
+    /// Fixed id, one of [`RED_FLAG_IDS`].
+    pub id: String,
+    /// How soon to act.
+    pub urgency: Urgency,
+    /// Short headline.
+    pub title: String,
+    /// What these signs can mean, without claiming a diagnosis.
+    pub message: String,
+    /// What to do now.
+    pub action: String,
+    /// Combinations of concepts that raise the flag; any one pattern is enough.
+    pub patterns: Vec<Pattern>,
+    /// Sources for the message and action.
+    pub sources: Vec<Source>,
+}
+
+/// A combination of concepts that must all be present, affirmed, for a red flag to fire.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// Indices into [`Catalogue::concepts`].
+    pub concepts: Vec<usize>,
+    /// Whether the concepts must share one sentence, or may be anywhere in the message.
+    pub within_sentence: bool,
+}
+
+/// A named group of words used by red-flag patterns.
+#[derive(Debug, Clone)]
+pub struct Concept {
+    /// The name patterns use.
+    pub id: String,
+    /// Words and phrases that express the concept.
+    pub terms: Vec<String>,
+}
+
+/// The general guidance from the source article and the health research.
+#[derive(Debug, Clone)]
+pub struct Guidance {
+    /// The consult-a-professional line carried by every reply.
+    pub consult: String,
+    /// What to do in an emergency; shown with emergency red flags.
+    pub emergency: String,
+    /// The overview shown when a message is on topic but points to no cause.
+    pub overview: String,
+    /// The friendly redirect for messages that are not about leg symptoms.
+    pub off_topic: String,
+    /// When to see a professional, in general.
+    pub see_a_professional: Vec<String>,
+    /// General preventive measures.
+    pub prevention: Vec<Tip>,
+    /// General treatment strategies.
+    pub treatment: Vec<Tip>,
+}
+
+/// Words the analyzer needs beyond the causes: topic words, negation, spelling and common words.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    /// Leg and muscle words ("calf", "hamstring").
+    pub body: Vec<String>,
+    /// Symptom words ("twitch", "cramp", "charley horse").
+    pub symptom: Vec<String>,
+    /// Walking and exercise words that make a symptom leg-related ("walk", "hike").
+    pub activity: Vec<String>,
+    /// Negation triggers that scope forward ("no", "don't have").
+    pub negation_pre: Vec<String>,
+    /// Negation triggers that scope backward ("ruled out", "went away").
+    pub negation_post: Vec<String>,
+    /// Phrases that look like negations but are not ("not only", "no change").
+    pub negation_pseudo: Vec<String>,
+    /// Words that end a negation's scope ("but", "however").
+    pub negation_terminators: Vec<String>,
+    /// Spelling variants mapped to one canonical spelling ("anaemia" -> "anemia").
+    pub spelling: BTreeMap<String, String>,
+    /// Irregular forms mapped to their base ("calves" -> "calf").
+    pub irregular: BTreeMap<String, String>,
+    /// Emoji that carry meaning, mapped to words ("🦵" -> "leg").
+    pub emoji: BTreeMap<String, String>,
+    /// Common English words: correctly spelled, so never treated as typos of a term.
+    pub common_words: Vec<String>,
+}
+
+impl Catalogue {
+    /// The catalogue compiled into the binary from the repository's `knowledge/`.
+    ///
+    /// # Errors
+    /// Only if the shipped files are broken, which a test rules out.
+    pub fn embedded() -> Result<Catalogue, LoadError> {
+        Catalogue::from_files(embedded::FILES.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())))
+    }
+
+    /// Parses and validates a catalogue from `(file name, contents)` pairs; the names are used
+    /// in error messages and to tell the kinds of file apart (`causes/*.toml`, `red_flags.toml`,
+    /// ...). Nothing is half-loaded: any problem fails the whole catalogue.
+    ///
+    /// # Errors
+    /// Every problem found, each with its file and line.
+    pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalogue, LoadError> {
+        load::build(files.into_iter().collect())
+    }
+
+    /// Reads every catalogue file under `dir` and validates them as [`Catalogue::from_files`].
+    ///
+    /// # Errors
+    /// Unreadable files, or every validation problem.
+    pub fn from_dir(dir: &Path) -> Result<Catalogue, LoadError> {
+        let files = load::read_dir(dir)?;
+        Catalogue::from_files(files)
+    }
+
+    /// The cause with this id.
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.causes.iter().find(|cause| cause.id == id)
+    }
+
+    /// The red flag with this id.
+    pub fn red_flag(&self, id: &str) -> Option<&RedFlag> {
+        self.red_flags.iter().find(|flag| flag.id == id)
+    }
+}

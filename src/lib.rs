@@ -1,0 +1,33 @@
+//! crampbot: a self-hostable Discord bot that explains calf twitching and hamstring cramps while
+//! walking, with sources, red flags first, and daily hydration reminders.
+//!
+//! # Layout
+//!
+//! - [`knowledge`]: the catalogue (causes, red flags, guidance, lexicon) loaded from TOML and
+//!   validated, with `file:line` errors. The shipped `knowledge/` is compiled in.
+//! - [`analyze`]: the analyzer. Normalization, the term index (exact, stem, phrase, fuzzy),
+//!   negation, scoring and red-flag rules. Pure.
+//! - [`reply`]: the platform-neutral [`reply::Reply`] and its text and JSON renderers.
+//! - [`bot`]: the bot core that every front end calls: request in, reply out.
+//! - [`config`]: defaults, file, environment; validated.
+//! - [`clock`]: the wall clock behind a trait.
+//! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
+//!
+//! # Invariants
+//!
+//! - Only `src/discord/` names `serenity`.
+//! - Only `clock.rs` reads the wall clock and only `config.rs` reads the environment.
+//! - The core (`knowledge`, `analyze`, `reply`, `bot`, `reminders::schedule`) takes values and
+//!   returns values: no I/O, no clock, no tasks.
+//! - Every [`reply::Reply`] carries the consult-a-professional guidance: its only constructor
+//!   takes it from the catalogue, and every renderer prints it.
+//! - A negated sign never raises a red flag; an affirmed one always does.
+//! - Message content is never logged or stored.
+
+pub mod analyze;
+pub mod bot;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod knowledge;
+pub mod reply;
