@@ -1,7 +1,7 @@
 //! The command line: `run`, `chat`, `ask` and `check`. `ask`, `chat` and `check` work offline,
 //! with no Discord token.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,6 +80,9 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if let Command::Check = cli.command {
         return Ok(check(&config));
     }
+    if matches!(cli.command, Command::Run) && config.discord.token.is_none() {
+        return Err(crate::discord::RunError::NoToken.into());
+    }
     let catalogue = load_catalogue(&config)?;
     let bot = Bot::new(catalogue);
     match cli.command {
@@ -105,8 +108,50 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Chat => Err("`crampbot chat` is not built yet".into()),
-        Command::Run => Err("`crampbot run` is not built yet".into()),
+        Command::Chat => {
+            let prompt = std::io::stdin().is_terminal();
+            crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            init_logging();
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::discord::run(&config.discord, bot, shutdown_signal()))?;
+            tracing::info!("stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (read by tracing-subscriber); by default crampbot's
+/// own events at info and serenity's at warn, since serenity's debug events can carry payloads.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,serenity=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM, so that `crampbot run` closes the gateway cleanly.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
     }
 }
 

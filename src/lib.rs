@@ -11,6 +11,9 @@
 //! - [`bot`]: the bot core that every front end calls: request in, reply out.
 //! - [`config`]: defaults, file, environment; validated.
 //! - [`clock`]: the wall clock behind a trait.
+//! - [`discord`]: the serenity adapter: events, slash commands, embeds, and the outbox that every
+//!   message goes through (retries, typed Discord error codes).
+//! - [`console`]: `crampbot chat`, the bot in a terminal.
 //! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
 //!
 //! # Invariants
@@ -29,5 +32,7 @@ pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
+pub mod discord;
 pub mod knowledge;
 pub mod reply;

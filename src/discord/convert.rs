@@ -1,0 +1,203 @@
+//! Serenity values to the bot's plain values: which messages are addressed to the bot and what
+//! they say, command options, and requests that can move to a worker thread.
+
+use serenity::model::application::{CommandDataOption, CommandDataOptionValue};
+use serenity::model::id::UserId;
+
+use super::commands::{OptionValue, clip};
+use crate::bot::{Request, TipsKind};
+
+/// What to do with an incoming message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressed {
+    /// Not for us: a bot, ourselves, or a guild message that does not mention us.
+    Ignore,
+    /// Addressed to us with nothing else: say hello and what the bot can do.
+    Hello,
+    /// A description to analyze (the mention removed).
+    Ask(String),
+}
+
+/// The facts about a message that decide whether the bot answers it.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The message text.
+    pub content: &'a str,
+    /// Its author.
+    pub author: UserId,
+    /// Whether the author is a bot (or a webhook).
+    pub author_is_bot: bool,
+    /// Whether it was sent in a DM (no guild).
+    pub is_dm: bool,
+    /// Whether Discord lists the bot among the message's user mentions.
+    pub mentions_me: bool,
+}
+
+/// Decides whether and how to answer a message: every DM, and guild messages that mention the
+/// bot; never bots, webhooks or the bot itself.
+pub fn addressed(message: &Incoming<'_>, me: UserId) -> Addressed {
+    if message.author_is_bot || message.author == me {
+        return Addressed::Ignore;
+    }
+    if !message.is_dm && !message.mentions_me && !mentions(message.content, me) {
+        return Addressed::Ignore;
+    }
+    let text = strip_mentions(message.content, me);
+    if text.trim().is_empty() {
+        Addressed::Hello
+    } else {
+        Addressed::Ask(clip(text.trim()).to_owned())
+    }
+}
+
+fn mentions(content: &str, me: UserId) -> bool {
+    content.contains(&format!("<@{me}>")) || content.contains(&format!("<@!{me}>"))
+}
+
+/// `content` without the bot's own mentions (`<@id>` and the older `<@!id>`).
+pub fn strip_mentions(content: &str, me: UserId) -> String {
+    content
+        .replace(&format!("<@!{me}>"), " ")
+        .replace(&format!("<@{me}>"), " ")
+        .trim()
+        .to_owned()
+}
+
+/// The string and boolean options of a command, by name.
+pub fn options(options: &[CommandDataOption]) -> Vec<(&str, OptionValue<'_>)> {
+    options
+        .iter()
+        .filter_map(|option| match &option.value {
+            CommandDataOptionValue::String(text) => {
+                Some((option.name.as_str(), OptionValue::Str(text.as_str())))
+            }
+            CommandDataOptionValue::Boolean(value) => {
+                Some((option.name.as_str(), OptionValue::Bool(*value)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A [`Request`] that owns its text, so that the work can move to a blocking thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedRequest {
+    /// See [`Request::Ask`].
+    Ask(String),
+    /// See [`Request::Cause`].
+    Cause(String),
+    /// See [`Request::Causes`].
+    Causes,
+    /// See [`Request::Tips`].
+    Tips(TipsKind),
+    /// See [`Request::About`].
+    About,
+    /// See [`Request::Help`].
+    Help,
+}
+
+impl OwnedRequest {
+    /// Owns a borrowed request.
+    pub fn from_request(request: &Request<'_>) -> OwnedRequest {
+        match request {
+            Request::Ask(text) => OwnedRequest::Ask((*text).to_owned()),
+            Request::Cause(query) => OwnedRequest::Cause((*query).to_owned()),
+            Request::Causes => OwnedRequest::Causes,
+            Request::Tips(kind) => OwnedRequest::Tips(*kind),
+            Request::About => OwnedRequest::About,
+            Request::Help => OwnedRequest::Help,
+        }
+    }
+
+    /// Borrows it back for [`crate::bot::Bot::handle`].
+    pub fn as_request(&self) -> Request<'_> {
+        match self {
+            OwnedRequest::Ask(text) => Request::Ask(text),
+            OwnedRequest::Cause(query) => Request::Cause(query),
+            OwnedRequest::Causes => Request::Causes,
+            OwnedRequest::Tips(kind) => Request::Tips(*kind),
+            OwnedRequest::About => Request::About,
+            OwnedRequest::Help => Request::Help,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: UserId = UserId::new(42);
+    const USER: UserId = UserId::new(7);
+
+    fn incoming(content: &str, is_dm: bool, mentions_me: bool) -> Incoming<'_> {
+        Incoming {
+            content,
+            author: USER,
+            author_is_bot: false,
+            is_dm,
+            mentions_me,
+        }
+    }
+
+    #[test]
+    fn guild_messages_need_a_mention_and_dms_do_not() {
+        assert_eq!(
+            addressed(&incoming("my calf twitches", false, false), ME),
+            Addressed::Ignore
+        );
+        assert_eq!(
+            addressed(&incoming("<@42> my calf twitches", false, true), ME),
+            Addressed::Ask("my calf twitches".into())
+        );
+        assert_eq!(
+            addressed(&incoming("<@!42> my calf", false, false), ME),
+            Addressed::Ask("my calf".into())
+        );
+        assert_eq!(
+            addressed(&incoming("my calf twitches", true, false), ME),
+            Addressed::Ask("my calf twitches".into())
+        );
+    }
+
+    #[test]
+    fn an_empty_mention_says_hello() {
+        assert_eq!(
+            addressed(&incoming("<@42>", false, true), ME),
+            Addressed::Hello
+        );
+        assert_eq!(
+            addressed(&incoming("  <@42>  <@!42> ", false, true), ME),
+            Addressed::Hello
+        );
+        assert_eq!(addressed(&incoming("", true, false), ME), Addressed::Hello);
+    }
+
+    #[test]
+    fn bots_and_the_bot_itself_are_ignored() {
+        let mut from_bot = incoming("<@42> hi", false, true);
+        from_bot.author_is_bot = true;
+        assert_eq!(addressed(&from_bot, ME), Addressed::Ignore);
+        let mut from_me = incoming("hi", true, false);
+        from_me.author = ME;
+        assert_eq!(addressed(&from_me, ME), Addressed::Ignore);
+    }
+
+    #[test]
+    fn other_mentions_are_kept() {
+        assert_eq!(strip_mentions("<@42> ask <@9> too", ME), "ask <@9> too");
+    }
+
+    #[test]
+    fn owned_requests_round_trip() {
+        for request in [
+            Request::Ask("a"),
+            Request::Cause("b"),
+            Request::Causes,
+            Request::Tips(TipsKind::Treatment),
+            Request::About,
+            Request::Help,
+        ] {
+            assert_eq!(OwnedRequest::from_request(&request).as_request(), request);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The Discord adapter over serenity: the only module that names `serenity`.
+//!
+//! - [`run`] connects with the token and answers until `shutdown` completes.
+//! - [`handler`] turns gateway events into requests for the bot core.
+//! - [`commands`] defines the slash commands (a list that is easy to extend).
+//! - [`render`] turns a [`crate::reply::Reply`] into embeds and buttons within Discord's limits.
+//! - [`outbox`] is the one way out: retries, error codes, logging.
+//! - [`convert`] holds the pure serenity-to-core conversions.
+//!
+//! # Custom API base
+//!
+//! When `discord.api_base` (or `DISCORD_API_BASE`) is set, every REST call goes to that base
+//! instead of `https://discord.com` (serenity's `HttpBuilder::proxy`, which replaces that prefix
+//! in each URL), and the gateway is whatever `GET {base}/api/v10/gateway` returns. serenity's rate
+//! limiter is then off: rate limiting is the proxy's job, and the outbox only retries 429s.
+
+pub mod commands;
+pub mod convert;
+mod handler;
+pub mod outbox;
+pub mod render;
+
+use std::future::Future;
+use std::time::Duration;
+
+use serenity::all::{ClientBuilder, GatewayError, GatewayIntents, GuildId, HttpBuilder};
+
+use crate::bot::Bot;
+use crate::config::{DiscordConfig, Secret};
+use outbox::{Outbox, RetryPolicy, SendError};
+
+/// What to tell an operator who has no token.
+pub const NO_TOKEN_HELP: &str = "no Discord token: create an application at https://discord.com/developers/applications, \
+open Bot, press Reset Token, and set DISCORD_TOKEN (or `discord.token` in the config file). \
+Invite it with the `bot` and `applications.commands` scopes. To try the bot without Discord, run `crampbot chat`";
+
+/// Why the bot stopped; each message says what the operator can do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No token in the environment or the config file.
+    #[error("{NO_TOKEN_HELP}")]
+    NoToken,
+    /// Discord closed the gateway with 4004: the token is wrong or was reset.
+    #[error(
+        "Discord rejected the token (gateway close 4004): copy a fresh one from the Developer Portal (Bot, Reset Token)"
+    )]
+    InvalidToken,
+    /// Discord closed the gateway with 4013 or 4014.
+    #[error(
+        "Discord refused the gateway intents (close 4013/4014): this bot needs only GUILDS, GUILD_MESSAGES and DIRECT_MESSAGES, which are not privileged; check the application in the Developer Portal"
+    )]
+    Intents,
+    /// The HTTP client could not be built.
+    #[error("cannot set up HTTP: {0}")]
+    Http(#[from] SendError),
+    /// The client kept failing; restarting more would risk Discord's 1,000 logins a day.
+    #[error("the Discord client failed {restarts} times in a row; last error: {last}")]
+    GaveUp {
+        /// How many restarts were tried.
+        restarts: u32,
+        /// The last error, for the operator.
+        last: String,
+    },
+}
+
+/// Tunables of [`run_with`]; the defaults suit production, tests shorten them.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Retries of the outbox.
+    pub retry: RetryPolicy,
+    /// How long an interaction's answer may take before the interaction is deferred; zero
+    /// always defers.
+    pub defer_after: Duration,
+    /// Restarts of the client after a non-fatal failure before giving up.
+    pub max_restarts: u32,
+    /// The first wait before a restart; doubled each time, up to [`RunOptions::max_restart_wait`].
+    pub restart_wait: Duration,
+    /// The longest wait before a restart.
+    pub max_restart_wait: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            retry: RetryPolicy::default(),
+            defer_after: Duration::from_millis(1500),
+            max_restarts: 8,
+            restart_wait: Duration::from_secs(5),
+            max_restart_wait: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The gateway intents: none privileged. Discord still sends the content of DMs and of messages
+/// that mention the bot, which is all the bot reads.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
+}
+
+/// Runs the bot with the default [`RunOptions`] until `shutdown` completes or a fatal error.
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run(
+    config: &DiscordConfig,
+    bot: Bot,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    run_with(config, bot, RunOptions::default(), shutdown).await
+}
+
+/// Runs the bot until `shutdown` completes (then closes the gateway cleanly and returns `Ok`), or
+/// until a fatal error: a bad token, refused intents, or a client that keeps failing (restarted
+/// with a growing wait, since every restart is a login and Discord resets the token after 1,000
+/// logins a day).
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run_with(
+    config: &DiscordConfig,
+    bot: Bot,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let Some(token) = config.token.as_ref() else {
+        return Err(RunError::NoToken);
+    };
+    let outbox = Outbox::new(token, config.api_base.as_deref(), options.retry)?;
+    let handler = handler::Handler::new(
+        bot,
+        outbox,
+        config.guild_id.map(GuildId::new),
+        options.defer_after,
+    );
+    tokio::pin!(shutdown);
+    let mut restarts = 0;
+    let mut wait = options.restart_wait;
+    loop {
+        let builder =
+            ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
+                .event_handler_arc(handler.clone());
+        let failure = tokio::select! {
+            client = builder => match client {
+                Ok(mut client) => {
+                    let manager = client.shard_manager.clone();
+                    let start = client.start();
+                    tokio::pin!(start);
+                    tokio::select! {
+                        result = &mut start => match result {
+                            Ok(()) => return Ok(()),
+                            Err(err) => err,
+                        },
+                        () = &mut shutdown => {
+                            tracing::info!("shutting down");
+                            manager.shutdown_all().await;
+                            let _ = tokio::time::timeout(Duration::from_secs(5), start).await;
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(err) => err,
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        match failure {
+            serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+                return Err(RunError::InvalidToken);
+            }
+            serenity::Error::Gateway(
+                GatewayError::InvalidGatewayIntents | GatewayError::DisallowedGatewayIntents,
+            ) => {
+                return Err(RunError::Intents);
+            }
+            other => {
+                restarts += 1;
+                if restarts > options.max_restarts {
+                    return Err(RunError::GaveUp {
+                        restarts: restarts - 1,
+                        last: format!("{other:?}"),
+                    });
+                }
+                tracing::warn!(error = ?other, restarts, wait_s = wait.as_secs_f64(), "the Discord client stopped; restarting after a wait");
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = &mut shutdown => return Ok(()),
+                }
+                wait = (wait * 2).min(options.max_restart_wait);
+            }
+        }
+    }
+}
+
+/// serenity's HTTP client: Discord's, or the configured base with serenity's rate limiter off
+/// (calling `ClientBuilder::token` after this would drop the base, so the client is built from it).
+fn http(token: &Secret, api_base: Option<&str>) -> serenity::http::Http {
+    let builder = HttpBuilder::new(token.expose());
+    match api_base {
+        Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
+        None => builder.build(),
+    }
+}

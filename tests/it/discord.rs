@@ -1,0 +1,862 @@
+//! End-to-end tests of the Discord adapter: the real serenity client against the fake Discord,
+//! asserting the exact REST calls it makes. Plus rendering tests without network.
+
+use std::time::Duration;
+
+use crampbot::bot::{MAX_CHOICE_CHARS, MAX_CHOICES};
+use crampbot::discord::render::{self, units};
+use crampbot::discord::{RunError, RunOptions, commands};
+use crampbot::knowledge::{CAUSE_IDS, Source, Urgency};
+use crampbot::reply::{Alert, Item, Reply, ReplyKind, Section};
+use serde_json::{Value, json};
+
+use crate::fake_discord::{
+    self as fake, APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, Fault, GUILD_ID,
+};
+use crate::support::{Harness, test_bot, test_options};
+
+/// Asserts every Discord limit on a message or interaction-callback body, and that it pings
+/// nobody. Lengths in UTF-16 units, as the renderer counts them.
+#[track_caller]
+fn check_message(body: &Value) {
+    let data = if body.get("type").is_some() && body.get("data").is_some() {
+        &body["data"]
+    } else {
+        body
+    };
+    if let Some(content) = data["content"].as_str() {
+        assert!(units(content) <= 2000, "content too long");
+    }
+    assert_eq!(
+        data["allowed_mentions"]["parse"],
+        json!([]),
+        "allowed_mentions must parse nothing: {data}"
+    );
+    assert_eq!(data["allowed_mentions"]["users"], json!([]));
+    assert_eq!(data["allowed_mentions"]["roles"], json!([]));
+    assert_eq!(data["allowed_mentions"]["replied_user"], json!(false));
+    let embeds = data["embeds"].as_array().cloned().unwrap_or_default();
+    assert!(embeds.len() <= 10, "{} embeds", embeds.len());
+    let mut total = 0;
+    for embed in &embeds {
+        let len = |key: &str| embed[key].as_str().map_or(0, units);
+        assert!(len("title") <= 256);
+        assert!(len("description") <= 4096);
+        total += len("title") + len("description");
+        let fields = embed["fields"].as_array().cloned().unwrap_or_default();
+        assert!(fields.len() <= 25, "{} fields", fields.len());
+        for field in &fields {
+            let name = field["name"].as_str().expect("field name");
+            let value = field["value"].as_str().expect("field value");
+            assert!(
+                (1..=256).contains(&units(name)),
+                "field name length {}",
+                units(name)
+            );
+            assert!(
+                (1..=1024).contains(&units(value)),
+                "field value length {}",
+                units(value)
+            );
+            total += units(name) + units(value);
+        }
+        if let Some(footer) = embed["footer"]["text"].as_str() {
+            assert!(units(footer) <= 2048);
+            total += units(footer);
+        }
+    }
+    assert!(total <= 6000, "embeds total {total}");
+    for row in data["components"].as_array().cloned().unwrap_or_default() {
+        let buttons = row["components"].as_array().cloned().unwrap_or_default();
+        assert!((1..=5).contains(&buttons.len()));
+        for button in buttons {
+            assert!(
+                button["custom_id"]
+                    .as_str()
+                    .is_some_and(|id| (1..=100).contains(&id.len()))
+            );
+            assert!(
+                button["label"]
+                    .as_str()
+                    .is_some_and(|label| units(label) <= 80)
+            );
+        }
+    }
+    assert!(
+        data["components"]
+            .as_array()
+            .is_none_or(|rows| rows.len() <= 5)
+    );
+}
+
+/// The guidance the bot carries, which every answer must show.
+fn guidance() -> String {
+    test_bot().help().guidance().to_owned()
+}
+
+#[track_caller]
+fn footer_of_last_embed(body: &Value) -> String {
+    let data = if body.get("data").is_some() {
+        &body["data"]
+    } else {
+        body
+    };
+    let embeds = data["embeds"].as_array().expect("embeds");
+    embeds.last().expect("an embed")["footer"]["text"]
+        .as_str()
+        .expect("a footer")
+        .to_owned()
+}
+
+fn mention() -> String {
+    format!("<@{BOT_ID}>")
+}
+
+/// Sends a DM that the bot answers, and waits for the answer: a barrier that orders the test.
+async fn barrier(harness: &Harness, n_before: usize) {
+    let id = harness.fake.next_id();
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), "my calf twitches", false, &[]),
+    );
+    harness
+        .fake
+        .wait_calls("POST", "/messages", n_before + 1)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guild_mention_gets_a_reply_to_that_message_that_pings_nobody() {
+    let harness = Harness::start().await;
+    let id = harness.fake.next_id();
+    let content = format!("{} my calf twitches when I walk", mention());
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]),
+    );
+    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
+    let call = &calls[0];
+    assert_eq!(
+        call.path,
+        format!("/api/v10/channels/{CHANNEL_ID}/messages")
+    );
+    assert!(call.authorized, "the token is sent as `Bot <token>`");
+    let body = &call.body;
+    assert_eq!(
+        body["message_reference"]["message_id"],
+        json!(id.to_string())
+    );
+    assert_eq!(
+        body["message_reference"]["channel_id"],
+        json!(CHANNEL_ID.to_string())
+    );
+    assert_eq!(
+        body["message_reference"]["fail_if_not_exists"],
+        json!(false)
+    );
+    assert_eq!(body["nonce"], json!(format!("r{id}")));
+    assert_eq!(body["enforce_nonce"], json!(true));
+    check_message(body);
+    assert_eq!(footer_of_last_embed(body), guidance());
+    let expected = test_bot().ask("my calf twitches when I walk");
+    assert_eq!(
+        body["embeds"].as_array().unwrap().last().unwrap()["title"],
+        json!(expected.title)
+    );
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_gets_a_reply_in_the_dm() {
+    let harness = Harness::start().await;
+    let id = harness.fake.next_id();
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), "hamstring cramps on hikes", false, &[]),
+    );
+    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
+    assert_eq!(
+        calls[0].path,
+        format!("/api/v10/channels/{DM_CHANNEL_ID}/messages")
+    );
+    assert_eq!(
+        calls[0].body["message_reference"]["message_id"],
+        json!(id.to_string())
+    );
+    check_message(&calls[0].body);
+    assert_eq!(footer_of_last_embed(&calls[0].body), guidance());
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_itself_and_unmentioned_guild_messages_get_no_reply() {
+    let harness = Harness::start().await;
+    let other_bot = fake::user(fake::OTHER_BOT_ID, "otherbot", true);
+    let with_mention = format!("{} my calf twitches", mention());
+    for (author, content, guild, mentions) in [
+        (
+            fake::bot_user(),
+            "my calf twitches".to_owned(),
+            false,
+            vec![],
+        ),
+        (
+            fake::bot_user(),
+            with_mention.clone(),
+            true,
+            vec![fake::bot_user()],
+        ),
+        (
+            other_bot.clone(),
+            with_mention.clone(),
+            true,
+            vec![fake::bot_user()],
+        ),
+        (other_bot, "my calf twitches".to_owned(), false, vec![]),
+        (
+            fake::human(),
+            "my calf twitches, no mention".to_owned(),
+            true,
+            vec![],
+        ),
+    ] {
+        let id = harness.fake.next_id();
+        harness.fake.dispatch(
+            "MESSAGE_CREATE",
+            fake::message(id, &author, &content, guild, &mentions),
+        );
+    }
+    barrier(&harness, 0).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        harness.fake.calls_to("POST", "/messages").len(),
+        1,
+        "only the barrier is answered"
+    );
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_everyone_injection_is_answered_without_pinging_anyone() {
+    let harness = Harness::start().await;
+    let id = harness.fake.next_id();
+    let content = format!("@everyone @here <@&123> {} my calf twitches", mention());
+    let mut message = fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]);
+    message["mention_everyone"] = json!(true);
+    harness.fake.dispatch("MESSAGE_CREATE", message);
+    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
+    check_message(&calls[0].body);
+    assert_eq!(
+        calls[0].body["allowed_mentions"],
+        json!({"parse": [], "users": [], "roles": [], "replied_user": false})
+    );
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_mention_gets_the_help() {
+    let harness = Harness::start().await;
+    let id = harness.fake.next_id();
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), &mention(), true, &[fake::bot_user()]),
+    );
+    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
+    let body = &calls[0].body;
+    check_message(body);
+    assert_eq!(
+        body["embeds"].as_array().unwrap().last().unwrap()["title"],
+        json!(test_bot().help().title)
+    );
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_globally_with_dm_contexts() {
+    let harness = Harness::start().await;
+    let calls = harness.fake.calls_to("PUT", "/commands");
+    assert_eq!(
+        calls[0].path,
+        format!("/api/v10/applications/{APP_ID}/commands")
+    );
+    let names: Vec<&str> = calls[0]
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
+    assert_eq!(names, expected);
+    for command in calls[0].body.as_array().unwrap() {
+        assert_eq!(
+            command["contexts"],
+            json!([0, 1]),
+            "{} works in guilds and DMs",
+            command["name"]
+        );
+    }
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_to_the_configured_guild() {
+    let harness = Harness::start_with(test_options(), Some(GUILD_ID)).await;
+    let calls = harness.fake.calls_to("PUT", "/commands");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].path,
+        format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    );
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_slash_command_is_answered_through_the_callback() {
+    let harness = Harness::start().await;
+    let bot = test_bot();
+    let cases: Vec<(&str, Vec<(&str, Value)>, bool, Reply)> = vec![
+        (
+            "ask",
+            vec![("description", json!("my calves twitch on long walks"))],
+            false,
+            bot.ask("my calves twitch on long walks"),
+        ),
+        (
+            "ask",
+            vec![("description", json!("cramps")), ("private", json!(true))],
+            true,
+            bot.ask("cramps"),
+        ),
+        (
+            "cause",
+            vec![("name", json!(CAUSE_IDS[0]))],
+            false,
+            bot.cause_card(CAUSE_IDS[0]),
+        ),
+        ("causes", vec![], false, bot.cause_list()),
+        (
+            "tips",
+            vec![],
+            false,
+            bot.tips(crampbot::bot::TipsKind::Prevention),
+        ),
+        (
+            "tips",
+            vec![("kind", json!("treatment"))],
+            false,
+            bot.tips(crampbot::bot::TipsKind::Treatment),
+        ),
+        ("about", vec![], false, bot.about()),
+        ("help", vec![], false, bot.help()),
+    ];
+    for (name, options, private, expected) in cases {
+        let id = harness.fake.next_id();
+        harness.fake.dispatch(
+            "INTERACTION_CREATE",
+            fake::command(id, name, &options, id % 2 == 0),
+        );
+        let path = format!("/interactions/{id}/itoken{id}/callback");
+        let calls = harness.fake.wait_calls("POST", &path, 1).await;
+        let body = &calls[0].body;
+        assert_eq!(body["type"], json!(4), "/{name} answers at once");
+        check_message(body);
+        assert_eq!(
+            footer_of_last_embed(body),
+            guidance(),
+            "/{name} carries the guidance"
+        );
+        let titles: Vec<&Value> = body["data"]["embeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["title"])
+            .collect();
+        assert_eq!(*titles.last().unwrap(), &json!(expected.title), "/{name}");
+        assert_eq!(
+            body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0,
+            private,
+            "/{name} ephemeral"
+        );
+    }
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submitted_cause_that_is_no_cause_is_answered_privately() {
+    let harness = Harness::start().await;
+    let id = harness.fake.next_id();
+    harness.fake.dispatch(
+        "INTERACTION_CREATE",
+        fake::command(id, "cause", &[("name", json!("kidney stones"))], true),
+    );
+    let calls = harness
+        .fake
+        .wait_calls("POST", &format!("/interactions/{id}/"), 1)
+        .await;
+    let body = &calls[0].body;
+    check_message(body);
+    assert_eq!(body["data"]["flags"], json!(64));
+    let expected = test_bot().cause_card("kidney stones");
+    assert_eq!(expected.kind, ReplyKind::NotFound);
+    assert_eq!(body["data"]["embeds"][0]["title"], json!(expected.title));
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autocomplete_suggests_causes_for_typos_within_limits() {
+    let harness = Harness::start().await;
+    for (partial, expected) in [
+        ("dehidration", Some("dehydration_electrolytes")),
+        ("shoes", Some("footwear_biomechanics")),
+        ("sciatica", Some("nerve_issues")),
+        ("", None),
+        (&"x".repeat(200), None),
+    ] {
+        let id = harness.fake.next_id();
+        harness
+            .fake
+            .dispatch("INTERACTION_CREATE", fake::autocomplete(id, partial));
+        let calls = harness
+            .fake
+            .wait_calls("POST", &format!("/interactions/{id}/"), 1)
+            .await;
+        let body = &calls[0].body;
+        assert_eq!(body["type"], json!(8));
+        let choices = body["data"]["choices"].as_array().unwrap();
+        assert!(choices.len() <= MAX_CHOICES);
+        for choice in choices {
+            assert!(choice["name"].as_str().unwrap().chars().count() <= MAX_CHOICE_CHARS);
+            assert!(
+                CAUSE_IDS.contains(&choice["value"].as_str().unwrap()),
+                "{choice}"
+            );
+        }
+        if let Some(expected) = expected {
+            assert!(
+                choices.iter().any(|c| c["value"] == json!(expected)),
+                "{partial:?} suggests {expected}: {choices:?}"
+            );
+        }
+        if partial.is_empty() {
+            assert_eq!(
+                choices.len(),
+                CAUSE_IDS.len(),
+                "an empty query lists every cause"
+            );
+        }
+    }
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_keep_their_state_in_the_custom_id() {
+    let harness = Harness::start().await;
+    let bot = test_bot();
+    for (custom_id, expected) in [
+        (
+            format!("cb1:cause:{}", CAUSE_IDS[1]),
+            bot.cause_card(CAUSE_IDS[1]).title,
+        ),
+        (
+            "cb1:tips:treatment".to_owned(),
+            bot.tips(crampbot::bot::TipsKind::Treatment).title,
+        ),
+        ("from-an-old-version".to_owned(), bot.help().title),
+    ] {
+        let id = harness.fake.next_id();
+        harness
+            .fake
+            .dispatch("INTERACTION_CREATE", fake::button(id, &custom_id));
+        let calls = harness
+            .fake
+            .wait_calls("POST", &format!("/interactions/{id}/"), 1)
+            .await;
+        let body = &calls[0].body;
+        check_message(body);
+        assert_eq!(
+            body["data"]["flags"],
+            json!(64),
+            "button answers go to the clicker alone"
+        );
+        assert_eq!(
+            body["data"]["embeds"].as_array().unwrap().last().unwrap()["title"],
+            json!(expected)
+        );
+    }
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_work_is_deferred_then_the_original_response_is_edited() {
+    let options = RunOptions {
+        defer_after: Duration::ZERO,
+        ..test_options()
+    };
+    let harness = Harness::start_with(options, None).await;
+    let id = harness.fake.next_id();
+    let options = [
+        ("description", json!("my calf twitches")),
+        ("private", json!(true)),
+    ];
+    harness.fake.dispatch(
+        "INTERACTION_CREATE",
+        fake::command(id, "ask", &options, true),
+    );
+    let callback = harness
+        .fake
+        .wait_calls("POST", &format!("/interactions/{id}/"), 1)
+        .await;
+    assert_eq!(callback[0].body["type"], json!(5));
+    assert_eq!(
+        callback[0].body["data"]["flags"],
+        json!(64),
+        "a private answer is deferred privately"
+    );
+    let edits = harness
+        .fake
+        .wait_calls(
+            "PATCH",
+            &format!("/webhooks/{APP_ID}/itoken{id}/messages/@original"),
+            1,
+        )
+        .await;
+    check_message(&edits[0].body);
+    assert_eq!(footer_of_last_embed(&edits[0].body), guidance());
+    harness.stop().await.unwrap();
+}
+
+// ---- faults ------------------------------------------------------------------------------------
+
+async fn resumes_and_keeps_answering(break_it: impl FnOnce(&Harness)) {
+    let harness = Harness::start().await;
+    barrier(&harness, 0).await;
+    break_it(&harness);
+    harness
+        .fake
+        .wait_until(Duration::from_secs(10), "a resume", |fake| {
+            fake.stats().resumes >= 1
+        })
+        .await;
+    barrier(&harness, 1).await;
+    assert_eq!(
+        harness.fake.stats().identifies,
+        1,
+        "resumed, not re-identified"
+    );
+    assert_eq!(harness.fake.calls_to("PUT", "/commands").len(), 1);
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_close_4000_resumes() {
+    resumes_and_keeps_answering(|harness| harness.fake.close(4000)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_resumes() {
+    resumes_and_keeps_answering(|harness| harness.fake.drop_connection()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_7_reconnect_resumes() {
+    resumes_and_keeps_answering(|harness| harness.fake.reconnect()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_4004_ends_with_a_clear_token_error() {
+    let harness = Harness::start().await;
+    harness.fake.close(4004);
+    let result = tokio::time::timeout(Duration::from_secs(10), async {
+        while harness.is_running() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(result.is_ok(), "the adapter stops on 4004");
+    let err = harness.stop().await.unwrap_err();
+    assert!(matches!(err, RunError::InvalidToken), "{err:?}");
+    assert!(err.to_string().contains("Developer Portal"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_4014_ends_with_a_clear_intents_error() {
+    let harness = Harness::start().await;
+    harness.fake.close(4014);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while harness.is_running() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the adapter stops on 4014");
+    assert!(matches!(harness.stop().await, Err(RunError::Intents)));
+}
+
+/// The messages posted, and the distinct nonces among them.
+fn posts(harness: &Harness) -> (usize, Vec<String>) {
+    let calls = harness.fake.calls_to("POST", "/messages");
+    let mut nonces: Vec<String> = calls
+        .iter()
+        .map(|call| call.body["nonce"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    nonces.dedup();
+    (calls.len(), nonces)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_reply_waits_retry_after_and_arrives_once() {
+    let harness = Harness::start().await;
+    harness
+        .fake
+        .fail_next("POST", "/messages", 2, Fault::RateLimited(0.05));
+    let started = std::time::Instant::now();
+    barrier(&harness, 2).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "waited retry_after twice"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (n, nonces) = posts(&harness);
+    assert_eq!(n, 3, "two 429s, then delivered once");
+    assert_eq!(nonces.len(), 1, "every attempt carries the same nonce");
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_with_backoff_and_delivered_once() {
+    let harness = Harness::start().await;
+    harness
+        .fake
+        .fail_next("POST", "/messages", 1, Fault::Status(502, 0));
+    harness
+        .fake
+        .fail_next("POST", "/messages", 1, Fault::Status(503, 0));
+    harness
+        .fake
+        .fail_next("POST", "/messages", 1, Fault::Status(504, 0));
+    barrier(&harness, 3).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(posts(&harness).0, 4);
+    // An interaction callback is retried the same way.
+    harness
+        .fake
+        .fail_next("POST", "/callback", 1, Fault::Status(503, 0));
+    let id = harness.fake.next_id();
+    harness
+        .fake
+        .dispatch("INTERACTION_CREATE", fake::command(id, "help", &[], true));
+    harness
+        .fake
+        .wait_calls("POST", &format!("/interactions/{id}/"), 2)
+        .await;
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_are_bounded() {
+    let harness = Harness::start().await;
+    harness
+        .fake
+        .fail_next("POST", "/messages", 100, Fault::Status(503, 0));
+    let id = harness.fake.next_id();
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), "my calf twitches", false, &[]),
+    );
+    let attempts = crate::support::fast_retry().max_attempts as usize;
+    harness.fake.wait_calls("POST", "/messages", attempts).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(posts(&harness).0, attempts, "no more than max_attempts");
+    assert!(harness.is_running());
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_errors_are_not_retried_and_the_bot_stays_up() {
+    let harness = Harness::start().await;
+    let mut expected = 0;
+    for (status, code) in [(403, 50_007), (404, 10_003), (403, 50_013), (400, 50_035)] {
+        harness
+            .fake
+            .fail_next("POST", "/messages", 1, Fault::Status(status, code));
+        let id = harness.fake.next_id();
+        harness.fake.dispatch(
+            "MESSAGE_CREATE",
+            fake::message(id, &fake::human(), "my calf twitches", false, &[]),
+        );
+        expected += 1;
+        harness.fake.wait_calls("POST", "/messages", expected).await;
+    }
+    barrier(&harness, expected).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        posts(&harness).0,
+        expected + 1,
+        "each refused post was tried once"
+    );
+    assert!(harness.is_running());
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_the_gateway_cleanly() {
+    let harness = Harness::start().await;
+    assert_eq!(harness.fake.stats().identifies, 1);
+    let started = std::time::Instant::now();
+    let fake_stats = {
+        let result = tokio::time::timeout(Duration::from_secs(10), async {
+            // Keep a handle on the fake's counters while the harness stops.
+            harness.fake.stats()
+        })
+        .await;
+        result.unwrap()
+    };
+    assert_eq!(fake_stats.disconnects, 0);
+    assert!(harness.stop().await.is_ok(), "a shutdown is not an error");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "and it is quick"
+    );
+}
+
+// ---- rendering without network -----------------------------------------------------------------
+
+fn source() -> Source {
+    Source {
+        id: "nhs".into(),
+        publisher: "NHS".into(),
+        title: "Leg cramps".into(),
+        url: "https://www.nhs.uk/".into(),
+    }
+}
+
+/// A reply far beyond every Discord limit: the renderer must shorten it, never fail.
+fn huge_reply() -> Reply {
+    let bot = test_bot();
+    let mut reply = Reply::new(ReplyKind::Analysis, "T".repeat(1000), bot.catalogue());
+    reply.intro = Some("🦵 intro ".repeat(2000));
+    for n in 0..40 {
+        let mut section = Section::new(format!("Section {n} {}", "h".repeat(400)));
+        section.cause_id = Some(CAUSE_IDS[n % 9].to_owned());
+        section.why = Some("You mentioned **this** @everyone ".repeat(50));
+        section.body = Some("body ".repeat(500));
+        section.items = (0..30)
+            .map(|_| Item {
+                text: "item ".repeat(100),
+                source: Some(source()),
+            })
+            .collect();
+        reply.sections.push(section);
+    }
+    let alerts = (0..12)
+        .map(|n| Alert {
+            id: format!("flag{n}"),
+            urgency: [Urgency::Soon, Urgency::Urgent, Urgency::Emergency][n % 3],
+            title: "A".repeat(300),
+            message: "m ".repeat(3000),
+            action: "act ".repeat(500),
+            evidence: vec!["swollen *calf*".into(); 20],
+            sources: vec![source(); 3],
+        })
+        .collect();
+    reply.with_alerts(alerts, bot.catalogue())
+}
+
+#[test]
+fn the_longest_reply_is_shortened_within_every_limit_and_keeps_alerts_and_guidance() {
+    let reply = huge_reply();
+    let body = serde_json::to_value(render::message(&reply, None)).unwrap();
+    check_message(&body);
+    let embeds = body["embeds"].as_array().unwrap();
+    assert_eq!(embeds.len(), 10);
+    assert_eq!(
+        embeds[0]["color"],
+        json!(render::COLOUR_EMERGENCY),
+        "the most urgent alert comes first"
+    );
+    assert!(embeds[0]["title"].as_str().unwrap().contains("EMERGENCY"));
+    assert_eq!(footer_of_last_embed(&body), reply.guidance());
+    let callback = serde_json::to_value(render::interaction_message(&reply, true)).unwrap();
+    check_message(&json!({"type": 4, "data": callback}));
+    let plans = render::plan(&reply);
+    assert!(plans.iter().map(render::EmbedPlan::units).sum::<usize>() <= 6000);
+}
+
+#[test]
+fn the_longest_user_text_is_clipped_before_analysis() {
+    let text = "my calf twitches ".repeat(2000);
+    let clipped = commands::clip(&text);
+    assert!(clipped.len() <= crampbot::bot::MAX_TEXT_BYTES);
+    let reply = test_bot().ask(clipped);
+    check_message(&serde_json::to_value(render::message(&reply, None)).unwrap());
+}
+
+#[test]
+fn colours_follow_the_most_urgent_alert() {
+    let bot = test_bot();
+    let calm = serde_json::to_value(render::message(&bot.help(), None)).unwrap();
+    assert_eq!(calm["embeds"][0]["color"], json!(render::COLOUR_CALM));
+    let urgent = Reply::new(ReplyKind::Analysis, "x", bot.catalogue()).with_alerts(
+        vec![Alert {
+            id: "dvt_signs".into(),
+            urgency: Urgency::Urgent,
+            title: "Possible clot".into(),
+            message: "m".into(),
+            action: "a".into(),
+            evidence: vec![],
+            sources: vec![source()],
+        }],
+        bot.catalogue(),
+    );
+    let body = serde_json::to_value(render::message(&urgent, None)).unwrap();
+    assert_eq!(body["embeds"][0]["color"], json!(render::COLOUR_URGENT));
+    assert_eq!(body["embeds"][1]["color"], json!(render::COLOUR_URGENT));
+}
+
+#[test]
+fn snapshot_of_a_small_reply_message() {
+    let bot = test_bot();
+    let mut reply = Reply::new(
+        ReplyKind::Analysis,
+        "What your description resembles",
+        bot.catalogue(),
+    );
+    reply.intro = Some("Possibilities, not a diagnosis.".into());
+    let mut section = Section::new("Muscle fatigue");
+    section.cause_id = Some("muscle_fatigue".into());
+    section.why = Some("You mentioned “long walks”.".into());
+    section.body = Some("Tired muscles cramp more.".into());
+    section.items = vec![Item {
+        text: "Build up distance slowly.".into(),
+        source: Some(source()),
+    }];
+    reply.sections.push(section);
+    let mut body = serde_json::to_value(render::message(
+        &reply,
+        Some((serenity_ids::channel(), serenity_ids::message()).into()),
+    ))
+    .unwrap();
+    // The guidance text belongs to the catalogue, not to the renderer.
+    body["embeds"][0]["footer"]["text"] = json!("<guidance>");
+    insta::assert_json_snapshot!("small_reply_message", body);
+}
+
+#[test]
+fn snapshot_of_the_command_definitions() {
+    insta::assert_json_snapshot!(
+        "command_definitions",
+        serde_json::to_value(commands::definitions()).unwrap()
+    );
+}
+
+/// Ids for snapshots, without naming serenity outside the adapter's own types.
+mod serenity_ids {
+    pub fn channel() -> serenity::model::id::ChannelId {
+        serenity::model::id::ChannelId::new(1)
+    }
+
+    pub fn message() -> serenity::model::id::MessageId {
+        serenity::model::id::MessageId::new(2)
+    }
+}

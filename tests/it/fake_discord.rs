@@ -1,0 +1,575 @@
+//! A fake Discord on 127.0.0.1 for end-to-end tests of the real serenity client.
+//!
+//! REST (axum) records every call (method, path, JSON body) and answers like Discord; programmable
+//! faults make the next matching calls fail. The gateway (tokio-tungstenite) speaks HELLO,
+//! IDENTIFY → READY, heartbeats, RESUME → RESUMED, and lets tests dispatch events, close the
+//! connection with a code, drop it, or send RECONNECT. `GET /api/v10/gateway` returns its URL.
+//!
+//! Shared by the integration tests and `benches/discord.rs` (included there with `#[path]`).
+
+#![allow(dead_code, clippy::missing_panics_doc)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// The application id (also the bot's user id, as on Discord).
+pub const APP_ID: u64 = 1_100_000_000_000_000_001;
+/// The bot's user id.
+pub const BOT_ID: u64 = APP_ID;
+/// The test guild.
+pub const GUILD_ID: u64 = 1_200_000_000_000_000_001;
+/// A guild text channel.
+pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_001;
+/// The DM channel between the bot and [`USER_ID`].
+pub const DM_CHANNEL_ID: u64 = 1_300_000_000_000_000_002;
+/// A human user.
+pub const USER_ID: u64 = 1_400_000_000_000_000_001;
+/// Another bot.
+pub const OTHER_BOT_ID: u64 = 1_400_000_000_000_000_002;
+/// The token the fake expects.
+pub const TOKEN: &str = "fake-token.for-tests";
+
+/// One recorded REST call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query, such as `/api/v10/channels/1/messages`.
+    pub path: String,
+    /// The JSON body, or `null`.
+    pub body: Value,
+    /// The `Authorization` header was `Bot <TOKEN>`.
+    pub authorized: bool,
+}
+
+impl Call {
+    /// Whether this is `method` on a path that contains `path_part`.
+    pub fn is(&self, method: &str, path_part: &str) -> bool {
+        self.method == method && self.path.contains(path_part)
+    }
+}
+
+/// A programmed failure.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with this `retry_after` in seconds (body and header).
+    RateLimited(f64),
+    /// This status with a Discord error body carrying `code`.
+    Status(u16, i64),
+}
+
+struct FaultRule {
+    method: String,
+    path_part: String,
+    remaining: usize,
+    fault: Fault,
+}
+
+enum GatewayCommand {
+    Dispatch(String, Value),
+    Close(u16),
+    Drop,
+    Reconnect,
+}
+
+/// Counters of the gateway's life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GatewayStats {
+    /// WebSocket connections accepted.
+    pub connections: u64,
+    /// IDENTIFY payloads received.
+    pub identifies: u64,
+    /// RESUME payloads received.
+    pub resumes: u64,
+    /// Heartbeats received.
+    pub heartbeats: u64,
+    /// Connections that ended.
+    pub disconnects: u64,
+}
+
+struct Shared {
+    calls: Mutex<Vec<Call>>,
+    faults: Mutex<Vec<FaultRule>>,
+    gateway: Mutex<Option<mpsc::UnboundedSender<GatewayCommand>>>,
+    stats: Mutex<GatewayStats>,
+    seq: AtomicU64,
+    next_id: AtomicU64,
+    ws_url: String,
+    /// Bumped on every change, so waiters can re-check.
+    version: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn bump(&self) {
+        self.version.send_modify(|v| *v += 1);
+    }
+}
+
+/// The running fake. Dropping it stops its listeners.
+pub struct FakeDiscord {
+    /// `http://127.0.0.1:PORT`, the value for `DISCORD_API_BASE`.
+    pub base: String,
+    shared: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl FakeDiscord {
+    /// Starts REST and gateway listeners on loopback ports chosen by the OS.
+    pub async fn start() -> FakeDiscord {
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
+        let gateway = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let base = format!("http://{}", rest.local_addr().unwrap());
+        let ws_url = format!("ws://{}", gateway.local_addr().unwrap());
+        let shared = Arc::new(Shared {
+            calls: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
+            gateway: Mutex::new(None),
+            stats: Mutex::new(GatewayStats::default()),
+            seq: AtomicU64::new(0),
+            next_id: AtomicU64::new(1_500_000_000_000_000_000),
+            ws_url,
+            version: watch::channel(0).0,
+        });
+        let app = Router::new()
+            .fallback(rest_handler)
+            .with_state(Arc::clone(&shared));
+        let rest_task = tokio::spawn(async move {
+            let _ = axum::serve(rest, app).await;
+        });
+        let gateway_shared = Arc::clone(&shared);
+        let gateway_task = tokio::spawn(async move {
+            while let Ok((stream, _)) = gateway.accept().await {
+                tokio::spawn(connection(stream, Arc::clone(&gateway_shared)));
+            }
+        });
+        FakeDiscord {
+            base,
+            shared,
+            tasks: vec![rest_task, gateway_task],
+        }
+    }
+
+    /// Every REST call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// REST calls that match `method` and contain `path_part`.
+    pub fn calls_to(&self, method: &str, path_part: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|call| call.is(method, path_part))
+            .collect()
+    }
+
+    /// Gateway counters.
+    pub fn stats(&self) -> GatewayStats {
+        *self.shared.stats.lock().unwrap()
+    }
+
+    /// Waits (at most `limit`) until `check` holds, re-checking on every change.
+    pub async fn wait_until(
+        &self,
+        limit: Duration,
+        what: &str,
+        mut check: impl FnMut(&FakeDiscord) -> bool,
+    ) {
+        let mut version = self.shared.version.subscribe();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if check(self) {
+                return;
+            }
+            match tokio::time::timeout_at(deadline, version.changed()).await {
+                Ok(Ok(())) => {}
+                _ => {
+                    if check(self) {
+                        return;
+                    }
+                    panic!(
+                        "timed out waiting for {what}; stats {:?}; calls {:#?}",
+                        self.stats(),
+                        self.calls()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits until at least `n` calls match and returns them all.
+    pub async fn wait_calls(&self, method: &str, path_part: &str, n: usize) -> Vec<Call> {
+        let what = format!("{n} call(s) to {method} {path_part}");
+        self.wait_until(Duration::from_secs(10), &what, |fake| {
+            fake.calls_to(method, path_part).len() >= n
+        })
+        .await;
+        self.calls_to(method, path_part)
+    }
+
+    /// Makes the next `n` calls matching `method` and `path_part` fail with `fault`.
+    pub fn fail_next(&self, method: &str, path_part: &str, n: usize, fault: Fault) {
+        self.shared.faults.lock().unwrap().push(FaultRule {
+            method: method.to_owned(),
+            path_part: path_part.to_owned(),
+            remaining: n,
+            fault,
+        });
+    }
+
+    fn command(&self, command: GatewayCommand) {
+        let sender = self
+            .shared
+            .gateway
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("no gateway connection");
+        sender.send(command).ok().expect("gateway connection gone");
+    }
+
+    /// Sends a dispatch event (op 0) on the current connection.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        self.command(GatewayCommand::Dispatch(event.to_owned(), data));
+    }
+
+    /// Closes the current connection with a close code.
+    pub fn close(&self, code: u16) {
+        self.command(GatewayCommand::Close(code));
+    }
+
+    /// Drops the current connection's TCP stream without a close frame.
+    pub fn drop_connection(&self) {
+        self.command(GatewayCommand::Drop);
+    }
+
+    /// Sends op 7 RECONNECT.
+    pub fn reconnect(&self) {
+        self.command(GatewayCommand::Reconnect);
+    }
+
+    /// A fresh snowflake.
+    pub fn next_id(&self) -> u64 {
+        self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+fn record(shared: &Shared, call: Call) {
+    shared.calls.lock().unwrap().push(call);
+    shared.bump();
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn rest_handler(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
+    let authorized =
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
+    let method = method.as_str().to_owned();
+    let fault = {
+        let mut faults = shared.faults.lock().unwrap();
+        let found = faults.iter_mut().find(|rule| {
+            rule.remaining > 0 && rule.method == method && path.contains(&rule.path_part)
+        });
+        found.map(|rule| {
+            rule.remaining -= 1;
+            rule.fault.clone()
+        })
+    };
+    let call = Call {
+        method: method.clone(),
+        path: path.clone(),
+        body: body.clone(),
+        authorized,
+    };
+    record(&shared, call);
+    if let Some(fault) = fault {
+        return match fault {
+            Fault::RateLimited(retry_after) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("content-type", "application/json".to_owned()), ("retry-after", format!("{retry_after}"))],
+                json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false}).to_string(),
+            )
+                .into_response(),
+            Fault::Status(status, code) => json_response(
+                StatusCode::from_u16(status).unwrap(),
+                &json!({"message": "fault", "code": code}),
+            ),
+        };
+    }
+    let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["gateway"]) => json_response(StatusCode::OK, &json!({"url": shared.ws_url})),
+        ("GET", ["gateway", "bot"]) => json_response(
+            StatusCode::OK,
+            &json!({"url": shared.ws_url, "shards": 1,
+                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}),
+        ),
+        ("GET", ["users", "@me"]) => json_response(StatusCode::OK, &bot_user()),
+        ("POST", ["users", "@me", "channels"]) => json_response(
+            StatusCode::OK,
+            &json!({"id": DM_CHANNEL_ID.to_string(), "type": 1, "recipients": [user(body["recipient_id"].as_str().unwrap_or("0").parse().unwrap_or(0), "someone", false)]}),
+        ),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            let commands: Vec<Value> = body
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut command| {
+                    command["id"] =
+                        json!(shared.next_id.fetch_add(1, Ordering::Relaxed).to_string());
+                    command["application_id"] = json!(APP_ID.to_string());
+                    command["version"] = json!("1");
+                    command["type"] = json!(1);
+                    command
+                })
+                .collect();
+            json_response(StatusCode::OK, &Value::Array(commands))
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+            json_response(StatusCode::OK, &sent_message(id, channel, &body))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
+            let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+            json_response(
+                StatusCode::OK,
+                &sent_message(id, &CHANNEL_ID.to_string(), &body),
+            )
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"message": "404: Not Found", "code": 0}),
+        ),
+    }
+}
+
+fn sent_message(id: u64, channel: &str, body: &Value) -> Value {
+    json!({
+        "id": id.to_string(), "channel_id": channel, "author": bot_user(),
+        "content": body.get("content").cloned().unwrap_or(json!("")),
+        "timestamp": "2026-01-01T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(json!([])), "pinned": false, "type": 0,
+        "components": [], "flags": 0,
+    })
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let (sender, mut commands) = mpsc::unbounded_channel();
+    *shared.gateway.lock().unwrap() = Some(sender);
+    shared.stats.lock().unwrap().connections += 1;
+    shared.bump();
+    let send = |op: Value| WsMessage::Text(op.to_string());
+    if ws
+        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41_250}})))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            incoming = ws.next() => {
+                let Some(Ok(WsMessage::Text(text))) = incoming else {
+                    match incoming {
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Binary(_) | WsMessage::Frame(_))) => continue,
+                        _ => break,
+                    }
+                };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else { break };
+                let reply = match payload["op"].as_u64() {
+                    Some(1) => {
+                        shared.stats.lock().unwrap().heartbeats += 1;
+                        Some(json!({"op": 11}))
+                    }
+                    Some(2) => {
+                        shared.stats.lock().unwrap().identifies += 1;
+                        let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                        Some(json!({"op": 0, "t": "READY", "s": seq, "d": {
+                            "v": 10, "user": bot_user(), "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+                            "session_id": "fake-session", "resume_gateway_url": shared.ws_url, "shard": [0, 1],
+                            "application": {"id": APP_ID.to_string(), "flags": 0}}}))
+                    }
+                    Some(6) => {
+                        shared.stats.lock().unwrap().resumes += 1;
+                        let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                        Some(json!({"op": 0, "t": "RESUMED", "s": seq, "d": {}}))
+                    }
+                    _ => None,
+                };
+                if let Some(reply) = reply {
+                    if ws.send(send(reply)).await.is_err() {
+                        break;
+                    }
+                    shared.bump();
+                }
+            }
+            command = commands.recv() => match command {
+                Some(GatewayCommand::Dispatch(event, data)) => {
+                    let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                    if ws.send(send(json!({"op": 0, "t": event, "s": seq, "d": data}))).await.is_err() {
+                        break;
+                    }
+                }
+                Some(GatewayCommand::Reconnect) => {
+                    if ws.send(send(json!({"op": 7, "d": null}))).await.is_err() {
+                        break;
+                    }
+                }
+                Some(GatewayCommand::Close(code)) => {
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: "fake close".into() };
+                    let _ = ws.close(Some(frame)).await;
+                    // Let the client answer the close handshake, briefly.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), async { while ws.next().await.is_some() {} }).await;
+                    break;
+                }
+                Some(GatewayCommand::Drop) | None => break,
+            },
+        }
+    }
+    drop(ws);
+    shared.stats.lock().unwrap().disconnects += 1;
+    shared.bump();
+}
+
+/// A user object.
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": null, "avatar": null, "bot": bot, "public_flags": 0})
+}
+
+/// The bot's own user object.
+pub fn bot_user() -> Value {
+    let mut user = user(BOT_ID, "crampbot", true);
+    user["verified"] = json!(true);
+    user["mfa_enabled"] = json!(false);
+    user["flags"] = json!(0);
+    user
+}
+
+/// A guild member object for `user`.
+pub fn member(user: &Value) -> Value {
+    json!({"user": user, "roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
+           "flags": 0, "pending": false, "permissions": "2248473465835073"})
+}
+
+/// A MESSAGE_CREATE payload. `guild` false makes it a DM; `mentions` lists mentioned users.
+pub fn message(id: u64, author: &Value, content: &str, guild: bool, mentions: &[Value]) -> Value {
+    let mut message = json!({
+        "id": id.to_string(), "channel_id": if guild { CHANNEL_ID } else { DM_CHANNEL_ID }.to_string(),
+        "author": author, "content": content, "timestamp": "2026-01-01T00:00:00.000000+00:00",
+        "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": mentions,
+        "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0, "components": [],
+    });
+    if guild {
+        message["guild_id"] = json!(GUILD_ID.to_string());
+        message["member"] = json!({"roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0});
+    }
+    message
+}
+
+/// The human test user.
+pub fn human() -> Value {
+    user(USER_ID, "walker", false)
+}
+
+fn interaction(kind: u8, id: u64, data: Value, guild: bool) -> Value {
+    let mut interaction = json!({
+        "id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind, "data": data,
+        "channel_id": if guild { CHANNEL_ID } else { DM_CHANNEL_ID }.to_string(),
+        "token": format!("itoken{id}"), "version": 1, "app_permissions": "2248473465835073", "locale": "en-US",
+        "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
+        "context": if guild { 0 } else { 1 }, "attachment_size_limit": 26_214_400,
+    });
+    if guild {
+        interaction["guild_id"] = json!(GUILD_ID.to_string());
+        interaction["guild_locale"] = json!("en-US");
+        interaction["member"] = member(&human());
+    } else {
+        interaction["user"] = human();
+    }
+    interaction
+}
+
+/// An application command interaction; `options` are `(name, value)` (strings and booleans).
+pub fn command(id: u64, name: &str, options: &[(&str, Value)], guild: bool) -> Value {
+    let options: Vec<Value> = options
+        .iter()
+        .map(|(name, value)| json!({"name": name, "type": if value.is_boolean() { 5 } else { 3 }, "value": value}))
+        .collect();
+    interaction(
+        2,
+        id,
+        json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}),
+        guild,
+    )
+}
+
+/// An autocomplete interaction for `/cause name:<partial>`.
+pub fn autocomplete(id: u64, partial: &str) -> Value {
+    interaction(
+        4,
+        id,
+        json!({"id": "1600000000000000002", "name": "cause", "type": 1,
+               "options": [{"name": "name", "type": 3, "value": partial, "focused": true}]}),
+        true,
+    )
+}
+
+/// A button click with `custom_id` on one of the bot's messages.
+pub fn button(id: u64, custom_id: &str) -> Value {
+    let mut click = interaction(
+        3,
+        id,
+        json!({"custom_id": custom_id, "component_type": 2}),
+        true,
+    );
+    click["message"] = sent_message(id - 1, &CHANNEL_ID.to_string(), &json!({}));
+    click
+}

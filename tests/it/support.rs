@@ -1,0 +1,181 @@
+//! Shared test helpers: a bot over the shipped catalogue (or a tiny inline one while the shipped
+//! one is not there yet), and a harness that runs the real Discord adapter against the fake.
+
+#![allow(dead_code, clippy::missing_panics_doc)]
+
+use std::time::Duration;
+
+use crampbot::bot::Bot;
+use crampbot::config::{Config, RawConfig};
+use crampbot::discord::outbox::RetryPolicy;
+use crampbot::discord::{RunError, RunOptions};
+use crampbot::knowledge::{CAUSE_IDS, Catalogue};
+use tokio::sync::oneshot;
+
+use crate::fake_discord::{FakeDiscord, TOKEN};
+
+/// The bot the tests talk to: the built-in catalogue when it loads, else [`tiny_catalogue`].
+pub fn test_bot() -> Bot {
+    Bot::new(Catalogue::embedded().unwrap_or_else(|_| tiny_catalogue()))
+}
+
+/// The tiny catalogue's files, for tests that need a folder (`--knowledge`).
+pub fn tiny_catalogue_files() -> Vec<(String, String)> {
+    let source = r#"[{ text = "Drink water through the day.", source = "nhs" }]"#;
+    let mut files = vec![
+        (
+            "sources.toml".to_owned(),
+            "[sources.nhs]\npublisher = \"NHS\"\ntitle = \"Leg cramps\"\nurl = \"https://www.nhs.uk/conditions/leg-cramps/\"\n"
+                .to_owned(),
+        ),
+        (
+            "guidance.toml".to_owned(),
+            format!(
+                "consult = \"This is not a diagnosis. If it keeps happening or worries you, see a doctor or physiotherapist.\"\n\
+                 emergency = \"If this is an emergency, call your local emergency number now.\"\n\
+                 overview = \"Most calf twitches and cramps are harmless.\"\n\
+                 off_topic = \"I can only help with calf twitching and leg cramps.\"\n\
+                 see_a_professional = [\"Cramps that keep coming back.\"]\n\
+                 prevention = {source}\ntreatment = [{{ text = \"Stretch the calf gently.\", source = \"nhs\" }}]\n"
+            ),
+        ),
+        ("hydration.toml".to_owned(), format!("tips = {source}\n")),
+        (
+            "lexicon.toml".to_owned(),
+            "[topic]\nbody = [\"calf\", \"leg\", \"hamstring\"]\nsymptom = [\"twitch\", \"cramp\"]\nactivity = [\"walk\"]\n\
+             [negation]\npre = [\"no\"]\npost = [\"ruled out\"]\npseudo = [\"no change\"]\nterminators = [\"but\"]\n"
+                .to_owned(),
+        ),
+        ("common_words.txt".to_owned(), "the\nmy\nand\n".to_owned()),
+    ];
+    let mut red_flags = String::from("[concepts]\n");
+    let flag_ids = crampbot::knowledge::RED_FLAG_IDS;
+    for (n, _) in flag_ids.iter().enumerate() {
+        red_flags.push_str(&format!("concept{n} = [\"warning sign {n}\"]\n"));
+    }
+    for (n, id) in flag_ids.iter().enumerate() {
+        red_flags.push_str(&format!(
+            "\n[[red_flag]]\nid = \"{id}\"\nurgency = \"{}\"\ntitle = \"Warning {n}\"\nmessage = \"These signs can be serious.\"\n\
+             action = \"See a doctor today.\"\nsources = [\"nhs\"]\npatterns = [[\"concept{n}\"]]\n",
+            ["emergency", "urgent", "soon"][n % 3]
+        ));
+    }
+    files.push(("red_flags.toml".to_owned(), red_flags));
+    let names = [
+        ("Dehydration and electrolytes", "dehydration", "dehydrated"),
+        ("Muscle fatigue", "overuse", "tired muscles"),
+        ("Nerve issues", "sciatica", "pinched nerve"),
+        ("Circulatory problems", "poor circulation", "claudication"),
+        ("Medication side effects", "statins", "water pills"),
+        ("Muscle strain or injury", "pulled muscle", "strained"),
+        (
+            "Neurological conditions",
+            "neuropathy",
+            "numbness spreading",
+        ),
+        ("Footwear and biomechanics", "shoes", "flat feet"),
+        ("Nutritional deficiencies", "magnesium", "low potassium"),
+    ];
+    for (id, (name, synonym, term)) in CAUSE_IDS.iter().zip(names) {
+        files.push((
+            format!("causes/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nname = \"{name}\"\nsynonyms = [\"{synonym}\"]\nsummary = \"{name} can cause cramps. More text.\"\n\
+                 explanation = \"A longer explanation of {name}.\"\nsee_a_professional = \"If it keeps happening.\"\n\
+                 sources = [\"nhs\"]\ntips = [{{ text = \"A tip about {name}.\", source = \"nhs\" }}]\n\
+                 [vocabulary]\nstrong = [\"{term}\"]\n"
+            ),
+        ));
+    }
+    files
+}
+
+/// A small valid catalogue built from strings, for tests that run before the shipped one exists.
+pub fn tiny_catalogue() -> Catalogue {
+    Catalogue::from_files(tiny_catalogue_files()).expect("the tiny catalogue is valid")
+}
+
+/// Retries that are quick enough for tests but keep their shape.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(500),
+        max_total: Duration::from_secs(3),
+        request_timeout: Duration::from_secs(5),
+    }
+}
+
+/// Options for tests: fast retries, no restarts.
+pub fn test_options() -> RunOptions {
+    RunOptions {
+        retry: fast_retry(),
+        max_restarts: 0,
+        ..RunOptions::default()
+    }
+}
+
+/// The config that points the adapter at the fake, built as production builds it.
+pub fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> Config {
+    let base = fake.base.clone();
+    let guild = guild.map(|g| g.to_string());
+    Config::from_raw(RawConfig::default(), move |name| match name {
+        "DISCORD_TOKEN" => Some(TOKEN.to_owned()),
+        "DISCORD_API_BASE" => Some(base.clone()),
+        "CRAMPBOT_GUILD_ID" => guild.clone(),
+        _ => None,
+    })
+    .expect("valid test config")
+}
+
+/// The real adapter running against a fake Discord.
+pub struct Harness {
+    /// The fake.
+    pub fake: FakeDiscord,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), RunError>>,
+}
+
+impl Harness {
+    /// Starts the fake and the adapter with [`test_options`], and waits for READY's command
+    /// registration.
+    pub async fn start() -> Harness {
+        Harness::start_with(test_options(), None).await
+    }
+
+    /// Like [`Harness::start`] with options and an optional guild for command registration.
+    pub async fn start_with(options: RunOptions, guild: Option<u64>) -> Harness {
+        let fake = FakeDiscord::start().await;
+        let config = config_for(&fake, guild);
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let bot = test_bot();
+        let task = tokio::spawn(async move {
+            crampbot::discord::run_with(&config.discord, bot, options, async {
+                let _ = signal.await;
+            })
+            .await
+        });
+        fake.wait_calls("PUT", "/commands", 1).await;
+        Harness {
+            fake,
+            shutdown: Some(shutdown),
+            task,
+        }
+    }
+
+    /// Asks the adapter to shut down and returns how it ended.
+    pub async fn stop(mut self) -> Result<(), RunError> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the adapter stops")
+            .expect("no panic")
+    }
+
+    /// Whether the adapter is still running.
+    pub fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+}
