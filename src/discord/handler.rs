@@ -65,7 +65,7 @@ fn finish(started: Instant, result: &Result<(), SendError>) {
     match result {
         Ok(()) => tracing::info!(latency_us, outcome = outcome(result), "event handled"),
         Err(err) => {
-            tracing::warn!(latency_us, outcome = outcome(result), error = ?err, "event not answered")
+            tracing::warn!(latency_us, outcome = outcome(result), error = ?err, "event not answered");
         }
     }
 }
@@ -176,19 +176,19 @@ impl Handler {
     async fn on_command(&self, command: CommandInteraction) {
         let started = Instant::now();
         let options = convert::options(&command.data.options);
-        let (request, private) = match commands::invocation(&command.data.name, &options) {
-            Some(invocation) => (
-                OwnedRequest::from_request(&invocation.request),
-                invocation.private,
-            ),
-            None => {
+        let (request, private) =
+            if let Some(invocation) = commands::invocation(&command.data.name, &options) {
+                (
+                    OwnedRequest::from_request(&invocation.request),
+                    invocation.private,
+                )
+            } else {
                 tracing::warn!(
                     outcome = "unknown_command",
                     "a command we do not know; answering with help"
                 );
                 (OwnedRequest::Help, true)
-            }
-        };
+            };
         let result = self
             .respond(
                 &command.token,
@@ -270,38 +270,35 @@ impl Handler {
         } else {
             tokio::time::timeout(self.defer_after, &mut task).await.ok()
         };
-        match ready {
-            Some(result) => {
-                let message = match result {
-                    Ok(reply) => render::interaction_message(
-                        &reply,
-                        private || reply.kind == ReplyKind::NotFound,
-                    ),
-                    Err(err) => {
-                        tracing::error!(error = ?err, "the bot core failed");
-                        render::interaction_text(APOLOGY)
-                    }
-                };
-                self.outbox
-                    .interaction_response(id, token, &CreateInteractionResponse::Message(message))
-                    .await
-            }
-            None => {
-                let defer = CreateInteractionResponse::Defer(
-                    CreateInteractionResponseMessage::new().ephemeral(private),
-                );
-                self.outbox.interaction_response(id, token, &defer).await?;
-                let edit = match task.await {
-                    Ok(reply) => render::interaction_edit(&reply),
-                    Err(err) => {
-                        tracing::error!(error = ?err, "the bot core failed");
-                        EditInteractionResponse::new()
-                            .content(APOLOGY)
-                            .allowed_mentions(render::no_mentions())
-                    }
-                };
-                self.outbox.edit_original(application, token, &edit).await
-            }
+        if let Some(result) = ready {
+            let message = match result {
+                Ok(reply) => render::interaction_message(
+                    &reply,
+                    private || reply.kind == ReplyKind::NotFound,
+                ),
+                Err(err) => {
+                    tracing::error!(error = ?err, "the bot core failed");
+                    render::interaction_text(APOLOGY)
+                }
+            };
+            self.outbox
+                .interaction_response(id, token, &CreateInteractionResponse::Message(message))
+                .await
+        } else {
+            let defer = CreateInteractionResponse::Defer(
+                CreateInteractionResponseMessage::new().ephemeral(private),
+            );
+            self.outbox.interaction_response(id, token, &defer).await?;
+            let edit = match task.await {
+                Ok(reply) => render::interaction_edit(&reply),
+                Err(err) => {
+                    tracing::error!(error = ?err, "the bot core failed");
+                    EditInteractionResponse::new()
+                        .content(APOLOGY)
+                        .allowed_mentions(render::no_mentions())
+                }
+            };
+            self.outbox.edit_original(application, token, &edit).await
         }
     }
 }

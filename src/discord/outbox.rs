@@ -255,7 +255,8 @@ impl Outbox {
                     self.authorization.expose(),
                     self.api_base.as_deref(),
                 )
-                .and_then(|builder| builder.build().map_err(Into::into))
+                .map_err(|err| SendError::Build(format!("{err:?}")))?
+                .build()
                 .map_err(|err| SendError::Build(format!("{err:?}")))?;
             let failure = match self.client.execute(request).await {
                 Err(err) => Failure::Transport(if err.is_timeout() {

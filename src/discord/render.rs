@@ -334,7 +334,6 @@ pub fn plan(reply: &Reply) -> Vec<EmbedPlan> {
                 value: format!("{left} more section(s) left out to fit Discord."),
             };
             if units(&note.name) + units(&note.value) <= budget {
-                budget -= units(&note.name) + units(&note.value);
                 fields.push(note);
             }
             break;

@@ -311,11 +311,14 @@ async fn commands_are_registered_to_the_configured_guild() {
     harness.stop().await.unwrap();
 }
 
+/// A command, its options, whether it is private, and the reply it must show.
+type Case<'a> = (&'a str, Vec<(&'a str, Value)>, bool, Reply);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_slash_command_is_answered_through_the_callback() {
     let harness = Harness::start().await;
     let bot = test_bot();
-    let cases: Vec<(&str, Vec<(&str, Value)>, bool, Reply)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "ask",
             vec![("description", json!("my calves twitch on long walks"))],

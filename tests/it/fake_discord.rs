@@ -54,6 +54,8 @@ pub struct Call {
     pub body: Value,
     /// The `Authorization` header was `Bot <TOKEN>`.
     pub authorized: bool,
+    /// When the fake received it.
+    pub at: std::time::Instant,
 }
 
 impl Call {
@@ -204,18 +206,15 @@ impl FakeDiscord {
             if check(self) {
                 return;
             }
-            match tokio::time::timeout_at(deadline, version.changed()).await {
-                Ok(Ok(())) => {}
-                _ => {
-                    if check(self) {
-                        return;
-                    }
-                    panic!(
-                        "timed out waiting for {what}; stats {:?}; calls {:#?}",
-                        self.stats(),
-                        self.calls()
-                    );
-                }
+            let changed = tokio::time::timeout_at(deadline, version.changed()).await;
+            if !matches!(changed, Ok(Ok(()))) {
+                assert!(
+                    check(self),
+                    "timed out waiting for {what}; stats {:?}; calls {:#?}",
+                    self.stats(),
+                    self.calls()
+                );
+                return;
             }
         }
     }
@@ -248,7 +247,7 @@ impl FakeDiscord {
             .unwrap()
             .clone()
             .expect("no gateway connection");
-        sender.send(command).ok().expect("gateway connection gone");
+        assert!(sender.send(command).is_ok(), "gateway connection gone");
     }
 
     /// Sends a dispatch event (op 0) on the current connection.
@@ -322,6 +321,7 @@ async fn rest_handler(
         path: path.clone(),
         body: body.clone(),
         authorized,
+        at: std::time::Instant::now(),
     };
     record(&shared, call);
     if let Some(fault) = fault {
@@ -499,7 +499,7 @@ pub fn member(user: &Value) -> Value {
            "flags": 0, "pending": false, "permissions": "2248473465835073"})
 }
 
-/// A MESSAGE_CREATE payload. `guild` false makes it a DM; `mentions` lists mentioned users.
+/// A `MESSAGE_CREATE` payload. `guild` false makes it a DM; `mentions` lists mentioned users.
 pub fn message(id: u64, author: &Value, content: &str, guild: bool, mentions: &[Value]) -> Value {
     let mut message = json!({
         "id": id.to_string(), "channel_id": if guild { CHANNEL_ID } else { DM_CHANNEL_ID }.to_string(),
@@ -519,13 +519,13 @@ pub fn human() -> Value {
     user(USER_ID, "walker", false)
 }
 
-fn interaction(kind: u8, id: u64, data: Value, guild: bool) -> Value {
+fn interaction(kind: u8, id: u64, data: &Value, guild: bool) -> Value {
     let mut interaction = json!({
         "id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind, "data": data,
         "channel_id": if guild { CHANNEL_ID } else { DM_CHANNEL_ID }.to_string(),
         "token": format!("itoken{id}"), "version": 1, "app_permissions": "2248473465835073", "locale": "en-US",
         "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
-        "context": if guild { 0 } else { 1 }, "attachment_size_limit": 26_214_400,
+        "context": u8::from(!guild), "attachment_size_limit": 26_214_400,
     });
     if guild {
         interaction["guild_id"] = json!(GUILD_ID.to_string());
@@ -546,7 +546,7 @@ pub fn command(id: u64, name: &str, options: &[(&str, Value)], guild: bool) -> V
     interaction(
         2,
         id,
-        json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}),
+        &json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}),
         guild,
     )
 }
@@ -556,7 +556,7 @@ pub fn autocomplete(id: u64, partial: &str) -> Value {
     interaction(
         4,
         id,
-        json!({"id": "1600000000000000002", "name": "cause", "type": 1,
+        &json!({"id": "1600000000000000002", "name": "cause", "type": 1,
                "options": [{"name": "name", "type": 3, "value": partial, "focused": true}]}),
         true,
     )
@@ -567,7 +567,7 @@ pub fn button(id: u64, custom_id: &str) -> Value {
     let mut click = interaction(
         3,
         id,
-        json!({"custom_id": custom_id, "component_type": 2}),
+        &json!({"custom_id": custom_id, "component_type": 2}),
         true,
     );
     click["message"] = sent_message(id - 1, &CHANNEL_ID.to_string(), &json!({}));

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use crampbot::bot::Bot;
@@ -51,14 +52,15 @@ pub fn tiny_catalogue_files() -> Vec<(String, String)> {
     let mut red_flags = String::from("[concepts]\n");
     let flag_ids = crampbot::knowledge::RED_FLAG_IDS;
     for (n, _) in flag_ids.iter().enumerate() {
-        red_flags.push_str(&format!("concept{n} = [\"warning sign {n}\"]\n"));
+        let _ = writeln!(red_flags, "concept{n} = [\"warning sign {n}\"]");
     }
     for (n, id) in flag_ids.iter().enumerate() {
-        red_flags.push_str(&format!(
+        let _ = write!(
+            red_flags,
             "\n[[red_flag]]\nid = \"{id}\"\nurgency = \"{}\"\ntitle = \"Warning {n}\"\nmessage = \"These signs can be serious.\"\n\
              action = \"See a doctor today.\"\nsources = [\"nhs\"]\npatterns = [[\"concept{n}\"]]\n",
             ["emergency", "urgent", "soon"][n % 3]
-        ));
+        );
     }
     files.push(("red_flags.toml".to_owned(), red_flags));
     let names = [
