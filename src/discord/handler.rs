@@ -12,7 +12,8 @@ use std::time::Duration;
 use serenity::all::{
     CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
     CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
-    EventHandler, GuildId, Interaction, Message, MessageReference, Ready, ResumedEvent, UserId,
+    EventHandler, GuildId, Interaction, Message, MessageReference, MessageType, Ready,
+    ResumedEvent, UserId,
 };
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -133,6 +134,14 @@ impl Handler {
             tracing::debug!(outcome = "ignored", "message before READY");
             return;
         };
+        // System messages (joins, pins, thread starts) are not questions.
+        if !matches!(
+            message.kind,
+            MessageType::Regular | MessageType::InlineReply
+        ) {
+            tracing::debug!(outcome = "ignored", "not a user message");
+            return;
+        }
         let incoming = Incoming {
             content: &message.content,
             author: message.author.id,
@@ -285,6 +294,8 @@ impl Handler {
                 .interaction_response(id, token, &CreateInteractionResponse::Message(message))
                 .await
         } else {
+            // Whether a deferred answer is ephemeral is fixed now, before the reply exists, so a
+            // not-found cause answered late is shown to the channel unless `private` was set.
             let defer = CreateInteractionResponse::Defer(
                 CreateInteractionResponseMessage::new().ephemeral(private),
             );

@@ -24,6 +24,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serenity::all::{ClientBuilder, GatewayError, GatewayIntents, GuildId, HttpBuilder};
+use serenity::http::{LightMethod, Route};
 
 use crate::bot::Bot;
 use crate::config::{DiscordConfig, Secret};
@@ -50,6 +51,15 @@ pub enum RunError {
         "Discord refused the gateway intents (close 4013/4014): this bot needs only GUILDS, GUILD_MESSAGES and DIRECT_MESSAGES, which are not privileged; check the application in the Developer Portal"
     )]
     Intents,
+    /// The configured API base did not answer `GET /api/v10/gateway`. serenity would fall back
+    /// to Discord's own gateway with the token, so the bot stops instead.
+    #[error("the API base {base} does not answer GET /api/v10/gateway: {source}")]
+    ApiBase {
+        /// The configured base.
+        base: String,
+        /// What went wrong.
+        source: SendError,
+    },
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] SendError),
@@ -126,6 +136,15 @@ pub async fn run_with(
         return Err(RunError::NoToken);
     };
     let outbox = Outbox::new(token, config.api_base.as_deref(), options.retry)?;
+    if let Some(base) = config.api_base.as_deref() {
+        outbox
+            .send("get_gateway", Route::Gateway, LightMethod::Get, None::<&()>)
+            .await
+            .map_err(|source| RunError::ApiBase {
+                base: base.to_owned(),
+                source,
+            })?;
+    }
     let handler = handler::Handler::new(
         bot,
         outbox,

@@ -863,3 +863,45 @@ mod serenity_ids {
         serenity::model::id::MessageId::new(2)
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_api_base_stops_instead_of_falling_back_to_discord() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let base = format!("http://{closed}");
+    let config = crampbot::config::Config::from_raw(
+        crampbot::config::RawConfig::default(),
+        |name| match name {
+            "DISCORD_TOKEN" => Some(fake::TOKEN.to_owned()),
+            "DISCORD_API_BASE" => Some(base.clone()),
+            _ => None,
+        },
+    )
+    .unwrap();
+    let run = crampbot::discord::run_with(
+        &config.discord,
+        test_bot(),
+        test_options(),
+        std::future::pending(),
+    );
+    let result = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("gives up in time");
+    assert!(
+        matches!(result, Err(RunError::ApiBase { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_token_is_a_clear_error() {
+    let config =
+        crampbot::config::Config::from_raw(crampbot::config::RawConfig::default(), |_| None)
+            .unwrap();
+    let result = crampbot::discord::run(&config.discord, test_bot(), std::future::pending()).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, RunError::NoToken));
+    assert!(err.to_string().contains("crampbot chat"));
+}
