@@ -3,27 +3,7 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use crampbot::knowledge::Catalogue;
-
-use crate::support::tiny_catalogue_files;
-
-/// `--knowledge DIR` arguments when the built-in catalogue is not there yet, with the folder
-/// (kept alive by the caller).
-fn knowledge_args() -> (Vec<String>, Option<tempfile::TempDir>) {
-    if Catalogue::embedded().is_ok() {
-        return (Vec::new(), None);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in tiny_catalogue_files() {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    (
-        vec!["--knowledge".to_owned(), dir.path().display().to_string()],
-        Some(dir),
-    )
-}
+use crate::support::knowledge_args;
 
 fn crampbot(args: &[String], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crampbot"))

@@ -905,3 +905,52 @@ async fn no_token_is_a_clear_error() {
     assert!(matches!(err, RunError::NoToken));
     assert!(err.to_string().contains("crampbot chat"));
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crampbot_run_answers_logs_no_content_and_stops_cleanly_on_sigterm() {
+    let fake = fake::FakeDiscord::start().await;
+    let (mut args, _dir) = crate::support::knowledge_args();
+    args.push("run".to_owned());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"))
+        .args(&args)
+        .env("DISCORD_TOKEN", fake::TOKEN)
+        .env("DISCORD_API_BASE", &fake.base)
+        .env("RUST_LOG", "info,crampbot=debug")
+        .env_remove("CRAMPBOT_GUILD_ID")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    fake.wait_calls("PUT", "/commands", 1).await;
+    let secret_words = "my secret calf twitches";
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(fake.next_id(), &fake::human(), secret_words, false, &[]),
+    );
+    fake.wait_calls("POST", "/messages", 1).await;
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "SIGTERM is a clean exit: {logs}");
+    assert!(logs.contains("event handled"), "one line per event: {logs}");
+    assert!(!logs.contains(fake::TOKEN), "the token is never logged");
+    assert!(
+        !logs.contains("secret"),
+        "message content is never logged: {logs}"
+    );
+    fake.wait_until(Duration::from_secs(5), "the gateway closed", |fake| {
+        fake.stats().disconnects >= 1
+    })
+    .await;
+}

@@ -181,3 +181,21 @@ impl Harness {
         !self.task.is_finished()
     }
 }
+
+/// `--knowledge DIR` arguments when the built-in catalogue is not there yet, with the folder
+/// (kept alive by the caller).
+pub fn knowledge_args() -> (Vec<String>, Option<tempfile::TempDir>) {
+    if Catalogue::embedded().is_ok() {
+        return (Vec::new(), None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in tiny_catalogue_files() {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    (
+        vec!["--knowledge".to_owned(), dir.path().display().to_string()],
+        Some(dir),
+    )
+}
