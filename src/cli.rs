@@ -128,7 +128,11 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,serenity=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM, so that `crampbot run` closes the gateway cleanly.

@@ -83,15 +83,14 @@ impl EventHandler for Handler {
                 .outbox
                 .set_commands(ready.application.id, self.guild, &definitions)
                 .await;
-            tracing::info!(
-                commands = definitions.len(),
-                scope = if self.guild.is_some() {
+            if result.is_ok() {
+                let scope = if self.guild.is_some() {
                     "guild"
                 } else {
                     "global"
-                },
-                "registering commands"
-            );
+                };
+                tracing::info!(commands = definitions.len(), scope, "commands registered");
+            }
             finish(started, &result);
         }
         .instrument(span)
