@@ -188,6 +188,29 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// How many REST calls match `method` and contain `path_part` (without copying them).
+    pub fn count(&self, method: &str, path_part: &str) -> usize {
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|call| call.is(method, path_part))
+            .count()
+    }
+
+    /// The last REST call that matches, if any.
+    pub fn last_call(&self, method: &str, path_part: &str) -> Option<Call> {
+        self.shared
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|call| call.is(method, path_part))
+            .cloned()
+    }
+
     /// Gateway counters.
     pub fn stats(&self) -> GatewayStats {
         *self.shared.stats.lock().unwrap()
