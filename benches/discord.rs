@@ -25,11 +25,7 @@ use fake_discord::FakeDiscord;
 use support::Harness;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
 
 /// One DM answered: from the gateway dispatch until the fake received the reply.
@@ -38,24 +34,13 @@ async fn one_round_trip(harness: &Harness, n_before: usize) -> Duration {
     let started = Instant::now();
     harness.fake.dispatch(
         "MESSAGE_CREATE",
-        fake_discord::message(
-            id,
-            &fake_discord::human(),
-            "my calf twitches on walks",
-            false,
-            &[],
-        ),
+        fake_discord::message(id, &fake_discord::human(), "my calf twitches on walks", false, &[]),
     );
     harness
         .fake
-        .wait_until(Duration::from_secs(10), "the reply", |fake| {
-            fake.count("POST", "/messages") > n_before
-        })
+        .wait_until(Duration::from_secs(10), "the reply", |fake| fake.count("POST", "/messages") > n_before)
         .await;
-    let reply = harness
-        .fake
-        .last_call("POST", "/messages")
-        .expect("a reply");
+    let reply = harness.fake.last_call("POST", "/messages").expect("a reply");
     reply.at.duration_since(started)
 }
 
@@ -79,11 +64,7 @@ fn round_trip(c: &mut Criterion) {
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a small index"
-    )]
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small index")]
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
 }
@@ -107,35 +88,18 @@ fn paced(events: usize, per_second: u32) -> (Duration, Duration, Duration) {
             dispatched.insert(format!("r{id}"), Instant::now());
             harness.fake.dispatch(
                 "MESSAGE_CREATE",
-                fake_discord::message(
-                    id,
-                    &fake_discord::human(),
-                    "my calf twitches on walks",
-                    false,
-                    &[],
-                ),
+                fake_discord::message(id, &fake_discord::human(), "my calf twitches on walks", false, &[]),
             );
         }
-        let calls = harness
-            .fake
-            .wait_calls("POST", "/messages", warm + events)
-            .await;
+        let calls = harness.fake.wait_calls("POST", "/messages", warm + events).await;
         let mut latencies: Vec<Duration> = calls
             .iter()
-            .filter_map(|call| {
-                dispatched
-                    .get(call.body["nonce"].as_str()?)
-                    .map(|sent| call.at.duration_since(*sent))
-            })
+            .filter_map(|call| dispatched.get(call.body["nonce"].as_str()?).map(|sent| call.at.duration_since(*sent)))
             .collect();
         assert_eq!(latencies.len(), events, "every event answered once");
         latencies.sort();
         harness.stop().await.expect("clean stop");
-        (
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99),
-            *latencies.last().expect("some"),
-        )
+        (percentile(&latencies, 0.5), percentile(&latencies, 0.99), *latencies.last().expect("some"))
     })
 }
 
@@ -185,10 +149,7 @@ fn process_rss() -> (u64, bool) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
         let rss = vm_rss_kib(child.id());
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         let clean = loop {
             if let Some(status) = child.try_wait().expect("wait") {

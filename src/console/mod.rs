@@ -33,24 +33,17 @@ pub fn parse(line: &str) -> Line<'_> {
         return Line::Blank;
     }
     if line.len() > MAX_TEXT_BYTES {
-        return Line::Invalid(format!(
-            "That is {} bytes; the limit is {MAX_TEXT_BYTES}.",
-            line.len()
-        ));
+        return Line::Invalid(format!("That is {} bytes; the limit is {MAX_TEXT_BYTES}.", line.len()));
     }
     let Some(command) = line.strip_prefix('/') else {
         return Line::Request(Request::Ask(line));
     };
-    let (name, rest) = command
-        .split_once(char::is_whitespace)
-        .unwrap_or((command, ""));
+    let (name, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
     let rest = rest.trim();
     match name.to_lowercase().as_str() {
         "ask" if rest.is_empty() => Line::Invalid("Usage: /ask DESCRIPTION".to_owned()),
         "ask" => Line::Request(Request::Ask(rest)),
-        "cause" if rest.is_empty() => {
-            Line::Invalid("Usage: /cause NAME (see /causes for the list)".to_owned())
-        }
+        "cause" if rest.is_empty() => Line::Invalid("Usage: /cause NAME (see /causes for the list)".to_owned()),
         "cause" => Line::Request(Request::Cause(rest)),
         "causes" => Line::Request(Request::Causes),
         "tips" => match rest.to_lowercase().as_str() {
@@ -79,10 +72,7 @@ pub fn remind(_command: &str) -> String {
 /// Only I/O errors on the streams.
 pub fn run(bot: &Bot, input: impl BufRead, mut output: impl Write, prompt: bool) -> io::Result<()> {
     if prompt {
-        writeln!(
-            output,
-            "crampbot chat: describe what happens, or try /help. /quit leaves."
-        )?;
+        writeln!(output, "crampbot chat: describe what happens, or try /help. /quit leaves.")?;
         write!(output, "> ")?;
         output.flush()?;
     }
@@ -119,44 +109,23 @@ mod tests {
 
     #[test]
     fn free_text_is_a_description() {
-        assert_eq!(
-            parse("my calf twitches"),
-            Line::Request(Request::Ask("my calf twitches"))
-        );
-        assert_eq!(
-            parse("  /ask my calf  "),
-            Line::Request(Request::Ask("my calf"))
-        );
+        assert_eq!(parse("my calf twitches"), Line::Request(Request::Ask("my calf twitches")));
+        assert_eq!(parse("  /ask my calf  "), Line::Request(Request::Ask("my calf")));
     }
 
     #[test]
     fn commands_parse() {
-        assert_eq!(
-            parse("/cause dehydration"),
-            Line::Request(Request::Cause("dehydration"))
-        );
-        assert_eq!(
-            parse("/cause  muscle fatigue"),
-            Line::Request(Request::Cause("muscle fatigue"))
-        );
+        assert_eq!(parse("/cause dehydration"), Line::Request(Request::Cause("dehydration")));
+        assert_eq!(parse("/cause  muscle fatigue"), Line::Request(Request::Cause("muscle fatigue")));
         assert_eq!(parse("/causes"), Line::Request(Request::Causes));
-        assert_eq!(
-            parse("/tips"),
-            Line::Request(Request::Tips(TipsKind::Prevention))
-        );
-        assert_eq!(
-            parse("/tips Treatment"),
-            Line::Request(Request::Tips(TipsKind::Treatment))
-        );
+        assert_eq!(parse("/tips"), Line::Request(Request::Tips(TipsKind::Prevention)));
+        assert_eq!(parse("/tips Treatment"), Line::Request(Request::Tips(TipsKind::Treatment)));
         assert_eq!(parse("/about"), Line::Request(Request::About));
         assert_eq!(parse("/HELP"), Line::Request(Request::Help));
         assert_eq!(parse("/quit"), Line::Quit);
         assert_eq!(parse("/exit"), Line::Quit);
         assert_eq!(parse("   "), Line::Blank);
-        assert_eq!(
-            parse("/remind set 09:00 Europe/Paris"),
-            Line::Remind("remind set 09:00 Europe/Paris")
-        );
+        assert_eq!(parse("/remind set 09:00 Europe/Paris"), Line::Remind("remind set 09:00 Europe/Paris"));
     }
 
     #[test]
@@ -164,9 +133,6 @@ mod tests {
         for line in ["/cause", "/ask", "/tips later", "/frobnicate"] {
             assert!(matches!(parse(line), Line::Invalid(_)), "{line}");
         }
-        assert!(matches!(
-            parse(&"a".repeat(MAX_TEXT_BYTES + 1)),
-            Line::Invalid(_)
-        ));
+        assert!(matches!(parse(&"a".repeat(MAX_TEXT_BYTES + 1)), Line::Invalid(_)));
     }
 }

@@ -21,30 +21,12 @@ pub struct CommandDef {
 
 /// Every command the bot registers, in the order users see them in `/help`.
 pub const COMMANDS: &[CommandDef] = &[
-    CommandDef {
-        name: "ask",
-        build: ask,
-    },
-    CommandDef {
-        name: "cause",
-        build: cause,
-    },
-    CommandDef {
-        name: "causes",
-        build: causes,
-    },
-    CommandDef {
-        name: "tips",
-        build: tips,
-    },
-    CommandDef {
-        name: "about",
-        build: about,
-    },
-    CommandDef {
-        name: "help",
-        build: help,
-    },
+    CommandDef { name: "ask", build: ask },
+    CommandDef { name: "cause", build: cause },
+    CommandDef { name: "causes", build: causes },
+    CommandDef { name: "tips", build: tips },
+    CommandDef { name: "about", build: about },
+    CommandDef { name: "help", build: help },
 ];
 
 /// The definitions of every command in [`COMMANDS`], for a bulk overwrite.
@@ -64,13 +46,9 @@ fn ask() -> CreateCommand {
         CreateCommand::new("ask")
             .description("Describe your calf twitching or cramps and see what it resembles")
             .add_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "description",
-                    "What happens, in your own words",
-                )
-                .required(true)
-                .max_length(4000),
+                CreateCommandOption::new(CommandOptionType::String, "description", "What happens, in your own words")
+                    .required(true)
+                    .max_length(4000),
             )
             .add_option(CreateCommandOption::new(
                 CommandOptionType::Boolean,
@@ -85,14 +63,10 @@ fn cause() -> CreateCommand {
         CreateCommand::new("cause")
             .description("The full card of one cause: what it is, what helps, when to see a doctor")
             .add_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "name",
-                    "A cause, such as dehydration",
-                )
-                .required(true)
-                .set_autocomplete(true)
-                .max_length(100),
+                CreateCommandOption::new(CommandOptionType::String, "name", "A cause, such as dehydration")
+                    .required(true)
+                    .set_autocomplete(true)
+                    .max_length(100),
             ),
     )
 }
@@ -106,22 +80,15 @@ fn tips() -> CreateCommand {
         CreateCommand::new("tips")
             .description("Tips to prevent cramps and twitches, or what helps when they happen")
             .add_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "kind",
-                    "Prevention (default) or treatment",
-                )
-                .add_string_choice("prevention", "prevention")
-                .add_string_choice("treatment", "treatment"),
+                CreateCommandOption::new(CommandOptionType::String, "kind", "Prevention (default) or treatment")
+                    .add_string_choice("prevention", "prevention")
+                    .add_string_choice("treatment", "treatment"),
             ),
     )
 }
 
 fn about() -> CreateCommand {
-    everywhere(
-        CreateCommand::new("about")
-            .description("What this bot is and is not, its sources and privacy"),
-    )
+    everywhere(CreateCommand::new("about").description("What this bot is and is not, its sources and privacy"))
 }
 
 fn help() -> CreateCommand {
@@ -156,9 +123,7 @@ pub fn invocation<'a>(name: &str, options: &[(&str, OptionValue<'a>)]) -> Option
             _ => None,
         })
     };
-    let private = options
-        .iter()
-        .any(|(name, value)| *name == "private" && *value == OptionValue::Bool(true));
+    let private = options.iter().any(|(name, value)| *name == "private" && *value == OptionValue::Bool(true));
     let request = match name {
         "ask" => Request::Ask(clip(string("description").unwrap_or_default())),
         "cause" => Request::Cause(clip(string("name").unwrap_or_default())),
@@ -200,40 +165,19 @@ mod tests {
         for def in COMMANDS {
             let json = serde_json::to_value((def.build)()).unwrap();
             assert_eq!(json["name"], def.name);
-            assert!(
-                invocation(def.name, &[]).is_some(),
-                "{} has no invocation",
-                def.name
-            );
+            assert!(invocation(def.name, &[]).is_some(), "{} has no invocation", def.name);
         }
     }
 
     #[test]
     fn invocations_map_options() {
-        let ask = invocation(
-            "ask",
-            &[
-                ("description", OptionValue::Str("calf")),
-                ("private", OptionValue::Bool(true)),
-            ],
-        );
-        assert_eq!(
-            ask,
-            Some(Invocation {
-                request: Request::Ask("calf"),
-                private: true
-            })
-        );
+        let ask = invocation("ask", &[("description", OptionValue::Str("calf")), ("private", OptionValue::Bool(true))]);
+        assert_eq!(ask, Some(Invocation { request: Request::Ask("calf"), private: true }));
         let tips = invocation("tips", &[("kind", OptionValue::Str("treatment"))]).unwrap();
         assert_eq!(tips.request, Request::Tips(TipsKind::Treatment));
+        assert_eq!(invocation("tips", &[]).unwrap().request, Request::Tips(TipsKind::Prevention));
         assert_eq!(
-            invocation("tips", &[]).unwrap().request,
-            Request::Tips(TipsKind::Prevention)
-        );
-        assert_eq!(
-            invocation("cause", &[("name", OptionValue::Str("shoes"))])
-                .unwrap()
-                .request,
+            invocation("cause", &[("name", OptionValue::Str("shoes"))]).unwrap().request,
             Request::Cause("shoes")
         );
         assert_eq!(invocation("remind", &[]), None);

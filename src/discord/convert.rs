@@ -43,11 +43,7 @@ pub fn addressed(message: &Incoming<'_>, me: UserId) -> Addressed {
         return Addressed::Ignore;
     }
     let text = strip_mentions(message.content, me);
-    if text.trim().is_empty() {
-        Addressed::Hello
-    } else {
-        Addressed::Ask(clip(text.trim()).to_owned())
-    }
+    if text.trim().is_empty() { Addressed::Hello } else { Addressed::Ask(clip(text.trim()).to_owned()) }
 }
 
 fn mentions(content: &str, me: UserId) -> bool {
@@ -56,11 +52,7 @@ fn mentions(content: &str, me: UserId) -> bool {
 
 /// `content` without the bot's own mentions (`<@id>` and the older `<@!id>`).
 pub fn strip_mentions(content: &str, me: UserId) -> String {
-    content
-        .replace(&format!("<@!{me}>"), " ")
-        .replace(&format!("<@{me}>"), " ")
-        .trim()
-        .to_owned()
+    content.replace(&format!("<@!{me}>"), " ").replace(&format!("<@{me}>"), " ").trim().to_owned()
 }
 
 /// The string and boolean options of a command, by name.
@@ -68,12 +60,8 @@ pub fn options(options: &[CommandDataOption]) -> Vec<(&str, OptionValue<'_>)> {
     options
         .iter()
         .filter_map(|option| match &option.value {
-            CommandDataOptionValue::String(text) => {
-                Some((option.name.as_str(), OptionValue::Str(text.as_str())))
-            }
-            CommandDataOptionValue::Boolean(value) => {
-                Some((option.name.as_str(), OptionValue::Bool(*value)))
-            }
+            CommandDataOptionValue::String(text) => Some((option.name.as_str(), OptionValue::Str(text.as_str()))),
+            CommandDataOptionValue::Boolean(value) => Some((option.name.as_str(), OptionValue::Bool(*value))),
             _ => None,
         })
         .collect()
@@ -130,29 +118,17 @@ mod tests {
     const USER: UserId = UserId::new(7);
 
     fn incoming(content: &str, is_dm: bool, mentions_me: bool) -> Incoming<'_> {
-        Incoming {
-            content,
-            author: USER,
-            author_is_bot: false,
-            is_dm,
-            mentions_me,
-        }
+        Incoming { content, author: USER, author_is_bot: false, is_dm, mentions_me }
     }
 
     #[test]
     fn guild_messages_need_a_mention_and_dms_do_not() {
-        assert_eq!(
-            addressed(&incoming("my calf twitches", false, false), ME),
-            Addressed::Ignore
-        );
+        assert_eq!(addressed(&incoming("my calf twitches", false, false), ME), Addressed::Ignore);
         assert_eq!(
             addressed(&incoming("<@42> my calf twitches", false, true), ME),
             Addressed::Ask("my calf twitches".into())
         );
-        assert_eq!(
-            addressed(&incoming("<@!42> my calf", false, false), ME),
-            Addressed::Ask("my calf".into())
-        );
+        assert_eq!(addressed(&incoming("<@!42> my calf", false, false), ME), Addressed::Ask("my calf".into()));
         assert_eq!(
             addressed(&incoming("my calf twitches", true, false), ME),
             Addressed::Ask("my calf twitches".into())
@@ -161,14 +137,8 @@ mod tests {
 
     #[test]
     fn an_empty_mention_says_hello() {
-        assert_eq!(
-            addressed(&incoming("<@42>", false, true), ME),
-            Addressed::Hello
-        );
-        assert_eq!(
-            addressed(&incoming("  <@42>  <@!42> ", false, true), ME),
-            Addressed::Hello
-        );
+        assert_eq!(addressed(&incoming("<@42>", false, true), ME), Addressed::Hello);
+        assert_eq!(addressed(&incoming("  <@42>  <@!42> ", false, true), ME), Addressed::Hello);
         assert_eq!(addressed(&incoming("", true, false), ME), Addressed::Hello);
     }
 

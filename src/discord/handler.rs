@@ -10,10 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
-    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
-    EventHandler, GuildId, Interaction, Message, MessageReference, MessageType, Ready,
-    ResumedEvent, UserId,
+    CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, EventHandler, GuildId, Interaction, Message,
+    MessageReference, MessageType, Ready, ResumedEvent, UserId,
 };
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -35,19 +34,8 @@ pub(crate) struct Handler {
 }
 
 impl Handler {
-    pub(crate) fn new(
-        bot: Bot,
-        outbox: Outbox,
-        guild: Option<GuildId>,
-        defer_after: Duration,
-    ) -> Arc<Handler> {
-        Arc::new(Handler {
-            bot,
-            outbox,
-            guild,
-            defer_after,
-            me: OnceLock::new(),
-        })
+    pub(crate) fn new(bot: Bot, outbox: Outbox, guild: Option<GuildId>, defer_after: Duration) -> Arc<Handler> {
+        Arc::new(Handler { bot, outbox, guild, defer_after, me: OnceLock::new() })
     }
 }
 
@@ -79,16 +67,9 @@ impl EventHandler for Handler {
             let started = Instant::now();
             let _ = self.me.set(ready.user.id);
             let definitions = commands::definitions();
-            let result = self
-                .outbox
-                .set_commands(ready.application.id, self.guild, &definitions)
-                .await;
+            let result = self.outbox.set_commands(ready.application.id, self.guild, &definitions).await;
             if result.is_ok() {
-                let scope = if self.guild.is_some() {
-                    "guild"
-                } else {
-                    "global"
-                };
+                let scope = if self.guild.is_some() { "guild" } else { "global" };
                 tracing::info!(commands = definitions.len(), scope, "commands registered");
             }
             finish(started, &result);
@@ -109,8 +90,7 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
         match interaction {
             Interaction::Command(command) => {
-                let span =
-                    tracing::info_span!("event", kind = "command", command = %command.data.name);
+                let span = tracing::info_span!("event", kind = "command", command = %command.data.name);
                 self.on_command(command).instrument(span).await;
             }
             Interaction::Autocomplete(command) => {
@@ -134,10 +114,7 @@ impl Handler {
             return;
         };
         // System messages (joins, pins, thread starts) are not questions.
-        if !matches!(
-            message.kind,
-            MessageType::Regular | MessageType::InlineReply
-        ) {
+        if !matches!(message.kind, MessageType::Regular | MessageType::InlineReply) {
             tracing::debug!(outcome = "ignored", "not a user message");
             return;
         }
@@ -162,10 +139,7 @@ impl Handler {
             None => render::text_message(APOLOGY, Some(reference)),
         };
         // The nonce makes a retried post land once: it is derived from the message answered.
-        let result = self
-            .outbox
-            .create_message(message.channel_id, out, Some(format!("r{}", message.id)))
-            .await;
+        let result = self.outbox.create_message(message.channel_id, out, Some(format!("r{}", message.id))).await;
         finish(started, &result);
     }
 
@@ -184,28 +158,13 @@ impl Handler {
     async fn on_command(&self, command: CommandInteraction) {
         let started = Instant::now();
         let options = convert::options(&command.data.options);
-        let (request, private) =
-            if let Some(invocation) = commands::invocation(&command.data.name, &options) {
-                (
-                    OwnedRequest::from_request(&invocation.request),
-                    invocation.private,
-                )
-            } else {
-                tracing::warn!(
-                    outcome = "unknown_command",
-                    "a command we do not know; answering with help"
-                );
-                (OwnedRequest::Help, true)
-            };
-        let result = self
-            .respond(
-                &command.token,
-                command.id,
-                command.application_id,
-                request,
-                private,
-            )
-            .await;
+        let (request, private) = if let Some(invocation) = commands::invocation(&command.data.name, &options) {
+            (OwnedRequest::from_request(&invocation.request), invocation.private)
+        } else {
+            tracing::warn!(outcome = "unknown_command", "a command we do not know; answering with help");
+            (OwnedRequest::Help, true)
+        };
+        let result = self.respond(&command.token, command.id, command.application_id, request, private).await;
         finish(started, &result);
     }
 
@@ -217,15 +176,7 @@ impl Handler {
             None => OwnedRequest::Help,
         };
         // Button answers go to the clicker alone, so that clicks do not fill the channel.
-        let result = self
-            .respond(
-                &component.token,
-                component.id,
-                component.application_id,
-                request,
-                true,
-            )
-            .await;
+        let result = self.respond(&component.token, component.id, component.application_id, request, true).await;
         finish(started, &result);
     }
 
@@ -233,17 +184,8 @@ impl Handler {
         let started = Instant::now();
         let mut response = CreateAutocompleteResponse::new();
         if command.data.name == "cause" {
-            let partial = command
-                .data
-                .autocomplete()
-                .map(|option| option.value.to_owned())
-                .unwrap_or_default();
-            for choice in self
-                .bot
-                .autocomplete_cause(commands::clip(&partial))
-                .into_iter()
-                .take(MAX_CHOICES)
-            {
+            let partial = command.data.autocomplete().map(|option| option.value.to_owned()).unwrap_or_default();
+            for choice in self.bot.autocomplete_cause(commands::clip(&partial)).into_iter().take(MAX_CHOICES) {
                 response = response.add_string_choice(
                     truncate_chars(&choice.name, MAX_CHOICE_CHARS),
                     truncate_chars(&choice.value, MAX_CHOICE_CHARS),
@@ -252,11 +194,7 @@ impl Handler {
         }
         let result = self
             .outbox
-            .interaction_response(
-                command.id,
-                &command.token,
-                &CreateInteractionResponse::Autocomplete(response),
-            )
+            .interaction_response(command.id, &command.token, &CreateInteractionResponse::Autocomplete(response))
             .await;
         finish(started, &result);
     }
@@ -280,32 +218,23 @@ impl Handler {
         };
         if let Some(result) = ready {
             let message = match result {
-                Ok(reply) => render::interaction_message(
-                    &reply,
-                    private || reply.kind == ReplyKind::NotFound,
-                ),
+                Ok(reply) => render::interaction_message(&reply, private || reply.kind == ReplyKind::NotFound),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
                     render::interaction_text(APOLOGY)
                 }
             };
-            self.outbox
-                .interaction_response(id, token, &CreateInteractionResponse::Message(message))
-                .await
+            self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(message)).await
         } else {
             // Whether a deferred answer is ephemeral is fixed now, before the reply exists, so a
             // not-found cause answered late is shown to the channel unless `private` was set.
-            let defer = CreateInteractionResponse::Defer(
-                CreateInteractionResponseMessage::new().ephemeral(private),
-            );
+            let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private));
             self.outbox.interaction_response(id, token, &defer).await?;
             let edit = match task.await {
                 Ok(reply) => render::interaction_edit(&reply),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
-                    EditInteractionResponse::new()
-                        .content(APOLOGY)
-                        .allowed_mentions(render::no_mentions())
+                    EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions())
                 }
             };
             self.outbox.edit_original(application, token, &edit).await

@@ -111,11 +111,7 @@ pub fn intents() -> GatewayIntents {
 ///
 /// # Errors
 /// See [`RunError`].
-pub async fn run(
-    config: &DiscordConfig,
-    bot: Bot,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), RunError> {
+pub async fn run(config: &DiscordConfig, bot: Bot, shutdown: impl Future<Output = ()> + Send) -> Result<(), RunError> {
     run_with(config, bot, RunOptions::default(), shutdown).await
 }
 
@@ -140,24 +136,15 @@ pub async fn run_with(
         outbox
             .send("get_gateway", Route::Gateway, LightMethod::Get, None::<&()>)
             .await
-            .map_err(|source| RunError::ApiBase {
-                base: base.to_owned(),
-                source,
-            })?;
+            .map_err(|source| RunError::ApiBase { base: base.to_owned(), source })?;
     }
-    let handler = handler::Handler::new(
-        bot,
-        outbox,
-        config.guild_id.map(GuildId::new),
-        options.defer_after,
-    );
+    let handler = handler::Handler::new(bot, outbox, config.guild_id.map(GuildId::new), options.defer_after);
     tokio::pin!(shutdown);
     let mut restarts = 0;
     let mut wait = options.restart_wait;
     loop {
-        let builder =
-            ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
-                .event_handler_arc(handler.clone());
+        let builder = ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
+            .event_handler_arc(handler.clone());
         let failure = tokio::select! {
             client = builder => match client {
                 Ok(mut client) => {
@@ -185,18 +172,13 @@ pub async fn run_with(
             serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
                 return Err(RunError::InvalidToken);
             }
-            serenity::Error::Gateway(
-                GatewayError::InvalidGatewayIntents | GatewayError::DisallowedGatewayIntents,
-            ) => {
+            serenity::Error::Gateway(GatewayError::InvalidGatewayIntents | GatewayError::DisallowedGatewayIntents) => {
                 return Err(RunError::Intents);
             }
             other => {
                 restarts += 1;
                 if restarts > options.max_restarts {
-                    return Err(RunError::GaveUp {
-                        restarts: restarts - 1,
-                        last: format!("{other:?}"),
-                    });
+                    return Err(RunError::GaveUp { restarts: restarts - 1, last: format!("{other:?}") });
                 }
                 tracing::warn!(error = ?other, restarts, wait_s = wait.as_secs_f64(), "the Discord client stopped; restarting after a wait");
                 tokio::select! {

@@ -18,9 +18,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
-use serenity::builder::{
-    CreateCommand, CreateInteractionResponse, CreateMessage, EditInteractionResponse,
-};
+use serenity::builder::{CreateCommand, CreateInteractionResponse, CreateMessage, EditInteractionResponse};
 use serenity::http::{LightMethod, Request, Route};
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, UserId};
 use tokio::time::Instant;
@@ -182,10 +180,7 @@ pub struct Outbox {
 
 impl fmt::Debug for Outbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Outbox")
-            .field("api_base", &self.api_base)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
+        f.debug_struct("Outbox").field("api_base", &self.api_base).field("policy", &self.policy).finish_non_exhaustive()
     }
 }
 
@@ -200,21 +195,14 @@ impl Outbox {
     ///
     /// # Errors
     /// The HTTP client cannot be built (no TLS backend).
-    pub fn new(
-        token: &Secret,
-        api_base: Option<&str>,
-        policy: RetryPolicy,
-    ) -> Result<Outbox, SendError> {
+    pub fn new(token: &Secret, api_base: Option<&str>, policy: RetryPolicy) -> Result<Outbox, SendError> {
         let client = reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .build()
             .map_err(|err| SendError::Build(format!("{err:?}")))?;
         let token = token.expose().trim();
-        let authorization = if token.starts_with("Bot ") {
-            Secret::new(token)
-        } else {
-            Secret::new(format!("Bot {token}"))
-        };
+        let authorization =
+            if token.starts_with("Bot ") { Secret::new(token) } else { Secret::new(format!("Bot {token}")) };
         Ok(Outbox {
             client,
             authorization,
@@ -240,21 +228,14 @@ impl Outbox {
         method: LightMethod,
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<Vec<u8>, SendError> {
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|err| SendError::Build(format!("{err:?}")))?;
+        let body = body.map(serde_json::to_vec).transpose().map_err(|err| SendError::Build(format!("{err:?}")))?;
         let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let request = Request::new(route, method).body(body.clone());
             let request = request
-                .build(
-                    &self.client,
-                    self.authorization.expose(),
-                    self.api_base.as_deref(),
-                )
+                .build(&self.client, self.authorization.expose(), self.api_base.as_deref())
                 .map_err(|err| SendError::Build(format!("{err:?}")))?
                 .build()
                 .map_err(|err| SendError::Build(format!("{err:?}")))?;
@@ -272,11 +253,7 @@ impl Outbox {
                         .and_then(|value| value.to_str().ok())
                         .and_then(|value| value.trim().parse::<f64>().ok());
                     // A body cut short is treated as empty: the status decides.
-                    let bytes = response
-                        .bytes()
-                        .await
-                        .map(|bytes| bytes.to_vec())
-                        .unwrap_or_default();
+                    let bytes = response.bytes().await.map(|bytes| bytes.to_vec()).unwrap_or_default();
                     if (200..300).contains(&status) {
                         if attempt > 1 {
                             tracing::info!(what, attempt, "delivered after retry");
@@ -286,22 +263,14 @@ impl Outbox {
                     let parsed: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
                     match status {
                         429 => Failure::RateLimited {
-                            retry_after: parsed
-                                .as_ref()
-                                .and_then(|b| b.retry_after)
-                                .or(retry_header)
-                                .unwrap_or(1.0),
+                            retry_after: parsed.as_ref().and_then(|b| b.retry_after).or(retry_header).unwrap_or(1.0),
                         },
                         500 | 502 | 503 | 504 => Failure::Status(status),
                         _ => {
                             let code = parsed.and_then(|b| b.code).map(ErrorCode::from_number);
                             if attempt > 1 && code == Some(ErrorCode::AlreadyAcknowledged) {
                                 // An earlier attempt reached Discord although its answer did not reach us.
-                                tracing::info!(
-                                    what,
-                                    attempt,
-                                    "already acknowledged by an earlier attempt"
-                                );
+                                tracing::info!(what, attempt, "already acknowledged by an earlier attempt");
                                 return Ok(Vec::new());
                             }
                             tracing::warn!(
@@ -317,22 +286,17 @@ impl Outbox {
             };
             let wait = match &failure {
                 Failure::RateLimited { retry_after } => {
-                    Duration::try_from_secs_f64(retry_after.max(0.0))
-                        .unwrap_or(self.policy.max_delay)
+                    Duration::try_from_secs_f64(retry_after.max(0.0)).unwrap_or(self.policy.max_delay)
                 }
-                Failure::Status(_) | Failure::Transport(_) => self
-                    .policy
-                    .base_delay
-                    .saturating_mul(1 << (attempt - 1).min(16)),
+                Failure::Status(_) | Failure::Transport(_) => {
+                    self.policy.base_delay.saturating_mul(1 << (attempt - 1).min(16))
+                }
             }
             .min(self.policy.max_delay);
             let out_of_time = started.elapsed() + wait > self.policy.max_total;
             if attempt >= self.policy.max_attempts || out_of_time {
                 tracing::warn!(what, attempt, failure = %failure, "giving up");
-                return Err(SendError::GaveUp {
-                    attempts: attempt,
-                    last: failure,
-                });
+                return Err(SendError::GaveUp { attempts: attempt, last: failure });
             }
             tracing::warn!(what, attempt, failure = %failure, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
             tokio::time::sleep(wait).await;
@@ -351,20 +315,11 @@ impl Outbox {
         nonce: Option<String>,
     ) -> Result<(), SendError> {
         let message = match nonce {
-            Some(nonce) => message
-                .nonce(serenity::model::channel::Nonce::String(nonce))
-                .enforce_nonce(true),
+            Some(nonce) => message.nonce(serenity::model::channel::Nonce::String(nonce)).enforce_nonce(true),
             None => message,
         };
-        self.send(
-            "create_message",
-            Route::ChannelMessages {
-                channel_id: channel,
-            },
-            LightMethod::Post,
-            Some(&message),
-        )
-        .await?;
+        self.send("create_message", Route::ChannelMessages { channel_id: channel }, LightMethod::Post, Some(&message))
+            .await?;
         Ok(())
     }
 
@@ -382,15 +337,9 @@ impl Outbox {
             id: ChannelId,
         }
         let body = self
-            .send(
-                "create_dm",
-                Route::UserMeDmChannels,
-                LightMethod::Post,
-                Some(&Recipient { recipient_id: user }),
-            )
+            .send("create_dm", Route::UserMeDmChannels, LightMethod::Post, Some(&Recipient { recipient_id: user }))
             .await?;
-        let channel: Channel =
-            serde_json::from_slice(&body).map_err(|err| SendError::Decode(format!("{err}")))?;
+        let channel: Channel = serde_json::from_slice(&body).map_err(|err| SendError::Decode(format!("{err}")))?;
         Ok(channel.id)
     }
 
@@ -399,12 +348,7 @@ impl Outbox {
     ///
     /// # Errors
     /// See [`Outbox::send`].
-    pub async fn send_dm(
-        &self,
-        user: UserId,
-        message: CreateMessage,
-        nonce: Option<String>,
-    ) -> Result<(), SendError> {
+    pub async fn send_dm(&self, user: UserId, message: CreateMessage, nonce: Option<String>) -> Result<(), SendError> {
         let channel = self.dm_channel(user).await?;
         self.create_message(channel, message, nonce).await
     }
@@ -419,17 +363,8 @@ impl Outbox {
         token: &str,
         response: &CreateInteractionResponse,
     ) -> Result<(), SendError> {
-        let route = Route::InteractionResponse {
-            interaction_id: interaction,
-            token,
-        };
-        self.send(
-            "interaction_response",
-            route,
-            LightMethod::Post,
-            Some(response),
-        )
-        .await?;
+        let route = Route::InteractionResponse { interaction_id: interaction, token };
+        self.send("interaction_response", route, LightMethod::Post, Some(response)).await?;
         Ok(())
     }
 
@@ -443,17 +378,8 @@ impl Outbox {
         token: &str,
         edit: &EditInteractionResponse,
     ) -> Result<(), SendError> {
-        let route = Route::WebhookOriginalInteractionResponse {
-            application_id: application,
-            token,
-        };
-        self.send(
-            "edit_original_response",
-            route,
-            LightMethod::Patch,
-            Some(edit),
-        )
-        .await?;
+        let route = Route::WebhookOriginalInteractionResponse { application_id: application, token };
+        self.send("edit_original_response", route, LightMethod::Patch, Some(edit)).await?;
         Ok(())
     }
 
@@ -468,16 +394,10 @@ impl Outbox {
         commands: &[CreateCommand],
     ) -> Result<(), SendError> {
         let route = match guild {
-            Some(guild_id) => Route::GuildCommands {
-                application_id: application,
-                guild_id,
-            },
-            None => Route::Commands {
-                application_id: application,
-            },
+            Some(guild_id) => Route::GuildCommands { application_id: application, guild_id },
+            None => Route::Commands { application_id: application },
         };
-        self.send("set_commands", route, LightMethod::Put, Some(commands))
-            .await?;
+        self.send("set_commands", route, LightMethod::Put, Some(commands)).await?;
         Ok(())
     }
 }
@@ -488,9 +408,7 @@ mod tests {
 
     #[test]
     fn error_codes_round_trip() {
-        for number in [
-            10_003, 10_008, 10_062, 40_060, 50_001, 50_007, 50_013, 12_345,
-        ] {
+        for number in [10_003, 10_008, 10_062, 40_060, 50_001, 50_007, 50_013, 12_345] {
             assert_eq!(ErrorCode::from_number(number).number(), number);
         }
         assert_eq!(ErrorCode::from_number(50_007), ErrorCode::CannotMessageUser);
@@ -498,8 +416,7 @@ mod tests {
 
     #[test]
     fn the_token_never_shows_in_debug() {
-        let outbox =
-            Outbox::new(&Secret::new("very-secret"), None, RetryPolicy::default()).unwrap();
+        let outbox = Outbox::new(&Secret::new("very-secret"), None, RetryPolicy::default()).unwrap();
         assert!(!format!("{outbox:?}").contains("very-secret"));
     }
 }

@@ -95,11 +95,7 @@ impl EmbedPlan {
     pub fn units(&self) -> usize {
         units(&self.title)
             + units(&self.description)
-            + self
-                .fields
-                .iter()
-                .map(|field| units(&field.name) + units(&field.value))
-                .sum::<usize>()
+            + self.fields.iter().map(|field| units(&field.name) + units(&field.value)).sum::<usize>()
             + self.footer.as_deref().map_or(0, units)
     }
 }
@@ -127,13 +123,9 @@ impl ButtonAction {
 
     /// Reads a `custom_id` written by [`ButtonAction::custom_id`]; anything else is `None`.
     pub fn parse(custom_id: &str) -> Option<ButtonAction> {
-        let rest = custom_id
-            .strip_prefix(CUSTOM_ID_PREFIX)?
-            .strip_prefix(':')?;
+        let rest = custom_id.strip_prefix(CUSTOM_ID_PREFIX)?.strip_prefix(':')?;
         match rest.split_once(':')? {
-            ("cause", id)
-                if !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
-            {
+            ("cause", id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
                 Some(ButtonAction::Cause(id.to_owned()))
             }
             ("tips", "prevention") => Some(ButtonAction::Tips(TipsKind::Prevention)),
@@ -221,10 +213,7 @@ fn fit_lines(lines: &[String], max: usize) -> String {
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
-        if matches!(
-            ch,
-            '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '\\'
-        ) {
+        if matches!(ch, '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '\\') {
             out.push('\\');
         }
         out.push(ch);
@@ -248,19 +237,12 @@ fn alert_lines(alert: &Alert, emergency: Option<&str>) -> Vec<String> {
     lines.push(alert.message.clone());
     lines.push(format!("**What to do:** {}", alert.action));
     if !alert.evidence.is_empty() {
-        let words: Vec<String> = alert
-            .evidence
-            .iter()
-            .map(|word| format!("“{}”", escape_markdown(word)))
-            .collect();
+        let words: Vec<String> = alert.evidence.iter().map(|word| format!("“{}”", escape_markdown(word))).collect();
         lines.push(format!("Because you mentioned {}", words.join(", ")));
     }
     if !alert.sources.is_empty() {
-        let sources: Vec<String> = alert
-            .sources
-            .iter()
-            .map(|source| format!("[{}](<{}>)", source.publisher, source.url))
-            .collect();
+        let sources: Vec<String> =
+            alert.sources.iter().map(|source| format!("[{}](<{}>)", source.publisher, source.url)).collect();
         lines.push(format!("Source: {}", sources.join(" · ")));
     }
     lines
@@ -298,17 +280,11 @@ pub fn plan(reply: &Reply) -> Vec<EmbedPlan> {
     let max_alerts = limits::EMBEDS - 1;
     let n_alerts = reply.alerts.len().min(max_alerts);
     for (index, alert) in reply.alerts.iter().take(n_alerts).enumerate() {
-        let title = fit(
-            &format!("⚠ {}: {}", alert_label(alert.urgency), alert.title),
-            limits::TITLE.min(budget),
-        );
+        let title = fit(&format!("⚠ {}: {}", alert_label(alert.urgency), alert.title), limits::TITLE.min(budget));
         budget -= units(&title);
         let mut lines = alert_lines(alert, if index == 0 { reply.emergency() } else { None });
         if index + 1 == n_alerts && reply.alerts.len() > n_alerts {
-            lines.push(format!(
-                "And {} more warning(s): please see a doctor.",
-                reply.alerts.len() - n_alerts
-            ));
+            lines.push(format!("And {} more warning(s): please see a doctor.", reply.alerts.len() - n_alerts));
         }
         let description = fit_lines(&lines, limits::DESCRIPTION.min(budget));
         budget -= units(&description);
@@ -321,9 +297,8 @@ pub fn plan(reply: &Reply) -> Vec<EmbedPlan> {
         });
     }
 
-    let description = reply.intro.as_deref().map_or_else(String::new, |intro| {
-        fit(intro, limits::DESCRIPTION.min(budget))
-    });
+    let description =
+        reply.intro.as_deref().map_or_else(String::new, |intro| fit(intro, limits::DESCRIPTION.min(budget)));
     budget -= units(&description);
     let mut fields = Vec::new();
     for (index, section) in reply.sections.iter().enumerate() {
@@ -338,20 +313,10 @@ pub fn plan(reply: &Reply) -> Vec<EmbedPlan> {
             }
             break;
         }
-        let name = fit(
-            if section.heading.trim().is_empty() {
-                "\u{200b}"
-            } else {
-                &section.heading
-            },
-            limits::FIELD_NAME,
-        );
+        let name =
+            fit(if section.heading.trim().is_empty() { "\u{200b}" } else { &section.heading }, limits::FIELD_NAME);
         let lines = section_lines(section);
-        let lines = if lines.is_empty() {
-            vec!["—".to_owned()]
-        } else {
-            lines
-        };
+        let lines = if lines.is_empty() { vec!["—".to_owned()] } else { lines };
         // A field needs its name and a few characters of value to be worth showing.
         if units(&name) + 8 > budget {
             break;
@@ -384,11 +349,7 @@ pub fn embed(plan: EmbedPlan) -> CreateEmbed {
     if !plan.description.is_empty() {
         embed = embed.description(plan.description);
     }
-    embed = embed.fields(
-        plan.fields
-            .into_iter()
-            .map(|field| (field.name, field.value, false)),
-    );
+    embed = embed.fields(plan.fields.into_iter().map(|field| (field.name, field.value, false)));
     if let Some(footer) = plan.footer {
         embed = embed.footer(CreateEmbedFooter::new(footer));
     }
@@ -400,14 +361,8 @@ pub fn button_actions(reply: &Reply) -> Vec<(String, ButtonAction)> {
     let mut actions = Vec::new();
     match reply.kind {
         ReplyKind::Analysis | ReplyKind::Overview => {
-            actions.push((
-                "Prevention tips".to_owned(),
-                ButtonAction::Tips(TipsKind::Prevention),
-            ));
-            actions.push((
-                "What helps now".to_owned(),
-                ButtonAction::Tips(TipsKind::Treatment),
-            ));
+            actions.push(("Prevention tips".to_owned(), ButtonAction::Tips(TipsKind::Prevention)));
+            actions.push(("What helps now".to_owned(), ButtonAction::Tips(TipsKind::Treatment)));
             for section in &reply.sections {
                 if let Some(id) = &section.cause_id {
                     let action = ButtonAction::Cause(id.clone());
@@ -418,14 +373,8 @@ pub fn button_actions(reply: &Reply) -> Vec<(String, ButtonAction)> {
             }
         }
         ReplyKind::CauseCard | ReplyKind::NotFound | ReplyKind::CauseList => {
-            actions.push((
-                "Prevention tips".to_owned(),
-                ButtonAction::Tips(TipsKind::Prevention),
-            ));
-            actions.push((
-                "What helps now".to_owned(),
-                ButtonAction::Tips(TipsKind::Treatment),
-            ));
+            actions.push(("Prevention tips".to_owned(), ButtonAction::Tips(TipsKind::Prevention)));
+            actions.push(("What helps now".to_owned(), ButtonAction::Tips(TipsKind::Treatment)));
         }
         _ => {}
     }
@@ -439,27 +388,18 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
         .into_iter()
         .filter(|(_, action)| action.custom_id().len() <= limits::CUSTOM_ID)
         .map(|(label, action)| {
-            CreateButton::new(action.custom_id())
-                .label(fit(&label, limits::BUTTON_LABEL))
-                .style(if matches!(action, ButtonAction::Cause(_)) {
-                    ButtonStyle::Primary
-                } else {
-                    ButtonStyle::Secondary
-                })
+            CreateButton::new(action.custom_id()).label(fit(&label, limits::BUTTON_LABEL)).style(
+                if matches!(action, ButtonAction::Cause(_)) { ButtonStyle::Primary } else { ButtonStyle::Secondary },
+            )
         })
         .collect();
-    buttons
-        .chunks(limits::BUTTONS_PER_ROW)
-        .map(|row| CreateActionRow::Buttons(row.to_vec()))
-        .collect()
+    buttons.chunks(limits::BUTTONS_PER_ROW).map(|row| CreateActionRow::Buttons(row.to_vec())).collect()
 }
 
 /// A channel message for a reply, as a reply to `reference` when given. Mentions parse nothing.
 pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMessage {
-    let mut message = CreateMessage::new()
-        .embeds(embeds(reply))
-        .components(components(reply))
-        .allowed_mentions(no_mentions());
+    let mut message =
+        CreateMessage::new().embeds(embeds(reply)).components(components(reply)).allowed_mentions(no_mentions());
     if let Some(reference) = reference {
         message = message.reference_message(reference);
     }
@@ -468,9 +408,7 @@ pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMess
 
 /// A plain text message (content cut to 2,000 characters). Mentions parse nothing.
 pub fn text_message(text: &str, reference: Option<MessageReference>) -> CreateMessage {
-    let mut message = CreateMessage::new()
-        .content(fit(text, limits::CONTENT))
-        .allowed_mentions(no_mentions());
+    let mut message = CreateMessage::new().content(fit(text, limits::CONTENT)).allowed_mentions(no_mentions());
     if let Some(reference) = reference {
         message = message.reference_message(reference);
     }
@@ -496,10 +434,7 @@ pub fn interaction_text(text: &str) -> CreateInteractionResponseMessage {
 
 /// The edit that fills in a deferred interaction response.
 pub fn interaction_edit(reply: &Reply) -> EditInteractionResponse {
-    EditInteractionResponse::new()
-        .embeds(embeds(reply))
-        .components(components(reply))
-        .allowed_mentions(no_mentions())
+    EditInteractionResponse::new().embeds(embeds(reply)).components(components(reply)).allowed_mentions(no_mentions())
 }
 
 #[cfg(test)]
@@ -529,10 +464,7 @@ mod tests {
         let out = fit_lines(&lines, 100);
         assert!(units(&out) <= 100);
         assert!(out.ends_with("\n…"));
-        assert!(
-            out.lines()
-                .all(|line| line == "…" || line.starts_with("line number "))
-        );
+        assert!(out.lines().all(|line| line == "…" || line.starts_with("line number ")));
     }
 
     #[test]
@@ -544,16 +476,7 @@ mod tests {
         ] {
             assert_eq!(ButtonAction::parse(&action.custom_id()), Some(action));
         }
-        for bad in [
-            "",
-            "cb1",
-            "cb1:",
-            "cb1:cause:",
-            "cb1:cause:Bad Id",
-            "cb0:tips:treatment",
-            "cb1:tips:other",
-            "x",
-        ] {
+        for bad in ["", "cb1", "cb1:", "cb1:cause:", "cb1:cause:Bad Id", "cb0:tips:treatment", "cb1:tips:other", "x"] {
             assert_eq!(ButtonAction::parse(bad), None, "{bad}");
         }
     }

@@ -15,12 +15,7 @@ fn crampbot(args: &[String], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -31,25 +26,15 @@ fn a_piped_session_answers_like_ask_and_quits() {
     let mut chat_args = args.clone();
     chat_args.push("chat".to_owned());
     let chat = crampbot(&chat_args, session);
-    assert!(
-        chat.status.success(),
-        "{}",
-        String::from_utf8_lossy(&chat.stderr)
-    );
+    assert!(chat.status.success(), "{}", String::from_utf8_lossy(&chat.stderr));
     let out = String::from_utf8(chat.stdout).unwrap();
-    assert!(
-        !out.contains("> "),
-        "no prompt when stdin is not a terminal"
-    );
+    assert!(!out.contains("> "), "no prompt when stdin is not a terminal");
 
     args.extend(["ask".to_owned(), "my calf twitches when I walk".to_owned()]);
     let ask = crampbot(&args, "");
     assert!(ask.status.success());
     let ask_out = String::from_utf8(ask.stdout).unwrap();
-    assert!(
-        out.starts_with(&ask_out),
-        "chat answers free text exactly as ask does"
-    );
+    assert!(out.starts_with(&ask_out), "chat answers free text exactly as ask does");
 
     let bot = crate::support::test_bot();
     for reply in [
@@ -59,18 +44,10 @@ fn a_piped_session_answers_like_ask_and_quits() {
         bot.about(),
         bot.help(),
     ] {
-        assert!(
-            out.contains(&crampbot::reply::render_text(&reply)),
-            "missing {:?}",
-            reply.title
-        );
+        assert!(out.contains(&crampbot::reply::render_text(&reply)), "missing {:?}", reply.title);
     }
     assert!(out.contains("Unknown command /frobnicate"));
-    assert_eq!(
-        out.matches(bot.help().guidance()).count(),
-        6,
-        "six answers, none after /quit"
-    );
+    assert_eq!(out.matches(bot.help().guidance()).count(), 6, "six answers, none after /quit");
 }
 
 #[test]
@@ -90,9 +67,7 @@ fn run_without_a_token_says_how_to_get_one() {
     assert!(!run.status.success());
     let err = String::from_utf8(run.stderr).unwrap();
     assert!(
-        err.contains("DISCORD_TOKEN")
-            && err.contains("discord.com/developers")
-            && err.contains("crampbot chat"),
+        err.contains("DISCORD_TOKEN") && err.contains("discord.com/developers") && err.contains("crampbot chat"),
         "{err}"
     );
 }

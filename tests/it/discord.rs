@@ -10,28 +10,18 @@ use crampbot::knowledge::{CAUSE_IDS, Source, Urgency};
 use crampbot::reply::{Alert, Item, Reply, ReplyKind, Section};
 use serde_json::{Value, json};
 
-use crate::fake_discord::{
-    self as fake, APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, Fault, GUILD_ID,
-};
+use crate::fake_discord::{self as fake, APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, Fault, GUILD_ID};
 use crate::support::{Harness, test_bot, test_options};
 
 /// Asserts every Discord limit on a message or interaction-callback body, and that it pings
 /// nobody. Lengths in UTF-16 units, as the renderer counts them.
 #[track_caller]
 fn check_message(body: &Value) {
-    let data = if body.get("type").is_some() && body.get("data").is_some() {
-        &body["data"]
-    } else {
-        body
-    };
+    let data = if body.get("type").is_some() && body.get("data").is_some() { &body["data"] } else { body };
     if let Some(content) = data["content"].as_str() {
         assert!(units(content) <= 2000, "content too long");
     }
-    assert_eq!(
-        data["allowed_mentions"]["parse"],
-        json!([]),
-        "allowed_mentions must parse nothing: {data}"
-    );
+    assert_eq!(data["allowed_mentions"]["parse"], json!([]), "allowed_mentions must parse nothing: {data}");
     assert_eq!(data["allowed_mentions"]["users"], json!([]));
     assert_eq!(data["allowed_mentions"]["roles"], json!([]));
     assert_eq!(data["allowed_mentions"]["replied_user"], json!(false));
@@ -48,16 +38,8 @@ fn check_message(body: &Value) {
         for field in &fields {
             let name = field["name"].as_str().expect("field name");
             let value = field["value"].as_str().expect("field value");
-            assert!(
-                (1..=256).contains(&units(name)),
-                "field name length {}",
-                units(name)
-            );
-            assert!(
-                (1..=1024).contains(&units(value)),
-                "field value length {}",
-                units(value)
-            );
+            assert!((1..=256).contains(&units(name)), "field name length {}", units(name));
+            assert!((1..=1024).contains(&units(value)), "field value length {}", units(value));
             total += units(name) + units(value);
         }
         if let Some(footer) = embed["footer"]["text"].as_str() {
@@ -70,23 +52,11 @@ fn check_message(body: &Value) {
         let buttons = row["components"].as_array().cloned().unwrap_or_default();
         assert!((1..=5).contains(&buttons.len()));
         for button in buttons {
-            assert!(
-                button["custom_id"]
-                    .as_str()
-                    .is_some_and(|id| (1..=100).contains(&id.len()))
-            );
-            assert!(
-                button["label"]
-                    .as_str()
-                    .is_some_and(|label| units(label) <= 80)
-            );
+            assert!(button["custom_id"].as_str().is_some_and(|id| (1..=100).contains(&id.len())));
+            assert!(button["label"].as_str().is_some_and(|label| units(label) <= 80));
         }
     }
-    assert!(
-        data["components"]
-            .as_array()
-            .is_none_or(|rows| rows.len() <= 5)
-    );
+    assert!(data["components"].as_array().is_none_or(|rows| rows.len() <= 5));
 }
 
 /// The guidance the bot carries, which every answer must show.
@@ -96,16 +66,9 @@ fn guidance() -> String {
 
 #[track_caller]
 fn footer_of_last_embed(body: &Value) -> String {
-    let data = if body.get("data").is_some() {
-        &body["data"]
-    } else {
-        body
-    };
+    let data = if body.get("data").is_some() { &body["data"] } else { body };
     let embeds = data["embeds"].as_array().expect("embeds");
-    embeds.last().expect("an embed")["footer"]["text"]
-        .as_str()
-        .expect("a footer")
-        .to_owned()
+    embeds.last().expect("an embed")["footer"]["text"].as_str().expect("a footer").to_owned()
 }
 
 fn mention() -> String {
@@ -115,14 +78,8 @@ fn mention() -> String {
 /// Sends a DM that the bot answers, and waits for the answer: a barrier that orders the test.
 async fn barrier(harness: &Harness, n_before: usize) {
     let id = harness.fake.next_id();
-    harness.fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(id, &fake::human(), "my calf twitches", false, &[]),
-    );
-    harness
-        .fake
-        .wait_calls("POST", "/messages", n_before + 1)
-        .await;
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), "my calf twitches", false, &[]));
+    harness.fake.wait_calls("POST", "/messages", n_before + 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,39 +87,21 @@ async fn a_guild_mention_gets_a_reply_to_that_message_that_pings_nobody() {
     let harness = Harness::start().await;
     let id = harness.fake.next_id();
     let content = format!("{} my calf twitches when I walk", mention());
-    harness.fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]),
-    );
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]));
     let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
     let call = &calls[0];
-    assert_eq!(
-        call.path,
-        format!("/api/v10/channels/{CHANNEL_ID}/messages")
-    );
+    assert_eq!(call.path, format!("/api/v10/channels/{CHANNEL_ID}/messages"));
     assert!(call.authorized, "the token is sent as `Bot <token>`");
     let body = &call.body;
-    assert_eq!(
-        body["message_reference"]["message_id"],
-        json!(id.to_string())
-    );
-    assert_eq!(
-        body["message_reference"]["channel_id"],
-        json!(CHANNEL_ID.to_string())
-    );
-    assert_eq!(
-        body["message_reference"]["fail_if_not_exists"],
-        json!(false)
-    );
+    assert_eq!(body["message_reference"]["message_id"], json!(id.to_string()));
+    assert_eq!(body["message_reference"]["channel_id"], json!(CHANNEL_ID.to_string()));
+    assert_eq!(body["message_reference"]["fail_if_not_exists"], json!(false));
     assert_eq!(body["nonce"], json!(format!("r{id}")));
     assert_eq!(body["enforce_nonce"], json!(true));
     check_message(body);
     assert_eq!(footer_of_last_embed(body), guidance());
     let expected = test_bot().ask("my calf twitches when I walk");
-    assert_eq!(
-        body["embeds"].as_array().unwrap().last().unwrap()["title"],
-        json!(expected.title)
-    );
+    assert_eq!(body["embeds"].as_array().unwrap().last().unwrap()["title"], json!(expected.title));
     harness.stop().await.unwrap();
 }
 
@@ -170,19 +109,10 @@ async fn a_guild_mention_gets_a_reply_to_that_message_that_pings_nobody() {
 async fn a_dm_gets_a_reply_in_the_dm() {
     let harness = Harness::start().await;
     let id = harness.fake.next_id();
-    harness.fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(id, &fake::human(), "hamstring cramps on hikes", false, &[]),
-    );
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), "hamstring cramps on hikes", false, &[]));
     let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
-    assert_eq!(
-        calls[0].path,
-        format!("/api/v10/channels/{DM_CHANNEL_ID}/messages")
-    );
-    assert_eq!(
-        calls[0].body["message_reference"]["message_id"],
-        json!(id.to_string())
-    );
+    assert_eq!(calls[0].path, format!("/api/v10/channels/{DM_CHANNEL_ID}/messages"));
+    assert_eq!(calls[0].body["message_reference"]["message_id"], json!(id.to_string()));
     check_message(&calls[0].body);
     assert_eq!(footer_of_last_embed(&calls[0].body), guidance());
     harness.stop().await.unwrap();
@@ -194,45 +124,18 @@ async fn bots_itself_and_unmentioned_guild_messages_get_no_reply() {
     let other_bot = fake::user(fake::OTHER_BOT_ID, "otherbot", true);
     let with_mention = format!("{} my calf twitches", mention());
     for (author, content, guild, mentions) in [
-        (
-            fake::bot_user(),
-            "my calf twitches".to_owned(),
-            false,
-            vec![],
-        ),
-        (
-            fake::bot_user(),
-            with_mention.clone(),
-            true,
-            vec![fake::bot_user()],
-        ),
-        (
-            other_bot.clone(),
-            with_mention.clone(),
-            true,
-            vec![fake::bot_user()],
-        ),
+        (fake::bot_user(), "my calf twitches".to_owned(), false, vec![]),
+        (fake::bot_user(), with_mention.clone(), true, vec![fake::bot_user()]),
+        (other_bot.clone(), with_mention.clone(), true, vec![fake::bot_user()]),
         (other_bot, "my calf twitches".to_owned(), false, vec![]),
-        (
-            fake::human(),
-            "my calf twitches, no mention".to_owned(),
-            true,
-            vec![],
-        ),
+        (fake::human(), "my calf twitches, no mention".to_owned(), true, vec![]),
     ] {
         let id = harness.fake.next_id();
-        harness.fake.dispatch(
-            "MESSAGE_CREATE",
-            fake::message(id, &author, &content, guild, &mentions),
-        );
+        harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &author, &content, guild, &mentions));
     }
     barrier(&harness, 0).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        harness.fake.calls_to("POST", "/messages").len(),
-        1,
-        "only the barrier is answered"
-    );
+    assert_eq!(harness.fake.calls_to("POST", "/messages").len(), 1, "only the barrier is answered");
     harness.stop().await.unwrap();
 }
 
@@ -257,17 +160,11 @@ async fn an_everyone_injection_is_answered_without_pinging_anyone() {
 async fn an_empty_mention_gets_the_help() {
     let harness = Harness::start().await;
     let id = harness.fake.next_id();
-    harness.fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(id, &fake::human(), &mention(), true, &[fake::bot_user()]),
-    );
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), &mention(), true, &[fake::bot_user()]));
     let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
     let body = &calls[0].body;
     check_message(body);
-    assert_eq!(
-        body["embeds"].as_array().unwrap().last().unwrap()["title"],
-        json!(test_bot().help().title)
-    );
+    assert_eq!(body["embeds"].as_array().unwrap().last().unwrap()["title"], json!(test_bot().help().title));
     harness.stop().await.unwrap();
 }
 
@@ -275,26 +172,12 @@ async fn an_empty_mention_gets_the_help() {
 async fn commands_are_registered_globally_with_dm_contexts() {
     let harness = Harness::start().await;
     let calls = harness.fake.calls_to("PUT", "/commands");
-    assert_eq!(
-        calls[0].path,
-        format!("/api/v10/applications/{APP_ID}/commands")
-    );
-    let names: Vec<&str> = calls[0]
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    assert_eq!(calls[0].path, format!("/api/v10/applications/{APP_ID}/commands"));
+    let names: Vec<&str> = calls[0].body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
     assert_eq!(names, expected);
     for command in calls[0].body.as_array().unwrap() {
-        assert_eq!(
-            command["contexts"],
-            json!([0, 1]),
-            "{} works in guilds and DMs",
-            command["name"]
-        );
+        assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
     }
     harness.stop().await.unwrap();
 }
@@ -304,10 +187,7 @@ async fn commands_are_registered_to_the_configured_guild() {
     let harness = Harness::start_with(test_options(), Some(GUILD_ID)).await;
     let calls = harness.fake.calls_to("PUT", "/commands");
     assert_eq!(calls.len(), 1);
-    assert_eq!(
-        calls[0].path,
-        format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
-    );
+    assert_eq!(calls[0].path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
     harness.stop().await.unwrap();
 }
 
@@ -325,62 +205,26 @@ async fn every_slash_command_is_answered_through_the_callback() {
             false,
             bot.ask("my calves twitch on long walks"),
         ),
-        (
-            "ask",
-            vec![("description", json!("cramps")), ("private", json!(true))],
-            true,
-            bot.ask("cramps"),
-        ),
-        (
-            "cause",
-            vec![("name", json!(CAUSE_IDS[0]))],
-            false,
-            bot.cause_card(CAUSE_IDS[0]),
-        ),
+        ("ask", vec![("description", json!("cramps")), ("private", json!(true))], true, bot.ask("cramps")),
+        ("cause", vec![("name", json!(CAUSE_IDS[0]))], false, bot.cause_card(CAUSE_IDS[0])),
         ("causes", vec![], false, bot.cause_list()),
-        (
-            "tips",
-            vec![],
-            false,
-            bot.tips(crampbot::bot::TipsKind::Prevention),
-        ),
-        (
-            "tips",
-            vec![("kind", json!("treatment"))],
-            false,
-            bot.tips(crampbot::bot::TipsKind::Treatment),
-        ),
+        ("tips", vec![], false, bot.tips(crampbot::bot::TipsKind::Prevention)),
+        ("tips", vec![("kind", json!("treatment"))], false, bot.tips(crampbot::bot::TipsKind::Treatment)),
         ("about", vec![], false, bot.about()),
         ("help", vec![], false, bot.help()),
     ];
     for (name, options, private, expected) in cases {
         let id = harness.fake.next_id();
-        harness.fake.dispatch(
-            "INTERACTION_CREATE",
-            fake::command(id, name, &options, id % 2 == 0),
-        );
+        harness.fake.dispatch("INTERACTION_CREATE", fake::command(id, name, &options, id % 2 == 0));
         let path = format!("/interactions/{id}/itoken{id}/callback");
         let calls = harness.fake.wait_calls("POST", &path, 1).await;
         let body = &calls[0].body;
         assert_eq!(body["type"], json!(4), "/{name} answers at once");
         check_message(body);
-        assert_eq!(
-            footer_of_last_embed(body),
-            guidance(),
-            "/{name} carries the guidance"
-        );
-        let titles: Vec<&Value> = body["data"]["embeds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| &e["title"])
-            .collect();
+        assert_eq!(footer_of_last_embed(body), guidance(), "/{name} carries the guidance");
+        let titles: Vec<&Value> = body["data"]["embeds"].as_array().unwrap().iter().map(|e| &e["title"]).collect();
         assert_eq!(*titles.last().unwrap(), &json!(expected.title), "/{name}");
-        assert_eq!(
-            body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0,
-            private,
-            "/{name} ephemeral"
-        );
+        assert_eq!(body["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0, private, "/{name} ephemeral");
     }
     harness.stop().await.unwrap();
 }
@@ -389,14 +233,8 @@ async fn every_slash_command_is_answered_through_the_callback() {
 async fn a_submitted_cause_that_is_no_cause_is_answered_privately() {
     let harness = Harness::start().await;
     let id = harness.fake.next_id();
-    harness.fake.dispatch(
-        "INTERACTION_CREATE",
-        fake::command(id, "cause", &[("name", json!("kidney stones"))], true),
-    );
-    let calls = harness
-        .fake
-        .wait_calls("POST", &format!("/interactions/{id}/"), 1)
-        .await;
+    harness.fake.dispatch("INTERACTION_CREATE", fake::command(id, "cause", &[("name", json!("kidney stones"))], true));
+    let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
     let body = &calls[0].body;
     check_message(body);
     assert_eq!(body["data"]["flags"], json!(64));
@@ -417,23 +255,15 @@ async fn autocomplete_suggests_causes_for_typos_within_limits() {
         (&"x".repeat(200), None),
     ] {
         let id = harness.fake.next_id();
-        harness
-            .fake
-            .dispatch("INTERACTION_CREATE", fake::autocomplete(id, partial));
-        let calls = harness
-            .fake
-            .wait_calls("POST", &format!("/interactions/{id}/"), 1)
-            .await;
+        harness.fake.dispatch("INTERACTION_CREATE", fake::autocomplete(id, partial));
+        let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
         let body = &calls[0].body;
         assert_eq!(body["type"], json!(8));
         let choices = body["data"]["choices"].as_array().unwrap();
         assert!(choices.len() <= MAX_CHOICES);
         for choice in choices {
             assert!(choice["name"].as_str().unwrap().chars().count() <= MAX_CHOICE_CHARS);
-            assert!(
-                CAUSE_IDS.contains(&choice["value"].as_str().unwrap()),
-                "{choice}"
-            );
+            assert!(CAUSE_IDS.contains(&choice["value"].as_str().unwrap()), "{choice}");
         }
         if let Some(expected) = expected {
             assert!(
@@ -442,11 +272,7 @@ async fn autocomplete_suggests_causes_for_typos_within_limits() {
             );
         }
         if partial.is_empty() {
-            assert_eq!(
-                choices.len(),
-                CAUSE_IDS.len(),
-                "an empty query lists every cause"
-            );
+            assert_eq!(choices.len(), CAUSE_IDS.len(), "an empty query lists every cause");
         }
     }
     harness.stop().await.unwrap();
@@ -457,73 +283,32 @@ async fn buttons_keep_their_state_in_the_custom_id() {
     let harness = Harness::start().await;
     let bot = test_bot();
     for (custom_id, expected) in [
-        (
-            format!("cb1:cause:{}", CAUSE_IDS[1]),
-            bot.cause_card(CAUSE_IDS[1]).title,
-        ),
-        (
-            "cb1:tips:treatment".to_owned(),
-            bot.tips(crampbot::bot::TipsKind::Treatment).title,
-        ),
+        (format!("cb1:cause:{}", CAUSE_IDS[1]), bot.cause_card(CAUSE_IDS[1]).title),
+        ("cb1:tips:treatment".to_owned(), bot.tips(crampbot::bot::TipsKind::Treatment).title),
         ("from-an-old-version".to_owned(), bot.help().title),
     ] {
         let id = harness.fake.next_id();
-        harness
-            .fake
-            .dispatch("INTERACTION_CREATE", fake::button(id, &custom_id));
-        let calls = harness
-            .fake
-            .wait_calls("POST", &format!("/interactions/{id}/"), 1)
-            .await;
+        harness.fake.dispatch("INTERACTION_CREATE", fake::button(id, &custom_id));
+        let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
         let body = &calls[0].body;
         check_message(body);
-        assert_eq!(
-            body["data"]["flags"],
-            json!(64),
-            "button answers go to the clicker alone"
-        );
-        assert_eq!(
-            body["data"]["embeds"].as_array().unwrap().last().unwrap()["title"],
-            json!(expected)
-        );
+        assert_eq!(body["data"]["flags"], json!(64), "button answers go to the clicker alone");
+        assert_eq!(body["data"]["embeds"].as_array().unwrap().last().unwrap()["title"], json!(expected));
     }
     harness.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_work_is_deferred_then_the_original_response_is_edited() {
-    let options = RunOptions {
-        defer_after: Duration::ZERO,
-        ..test_options()
-    };
+    let options = RunOptions { defer_after: Duration::ZERO, ..test_options() };
     let harness = Harness::start_with(options, None).await;
     let id = harness.fake.next_id();
-    let options = [
-        ("description", json!("my calf twitches")),
-        ("private", json!(true)),
-    ];
-    harness.fake.dispatch(
-        "INTERACTION_CREATE",
-        fake::command(id, "ask", &options, true),
-    );
-    let callback = harness
-        .fake
-        .wait_calls("POST", &format!("/interactions/{id}/"), 1)
-        .await;
+    let options = [("description", json!("my calf twitches")), ("private", json!(true))];
+    harness.fake.dispatch("INTERACTION_CREATE", fake::command(id, "ask", &options, true));
+    let callback = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
     assert_eq!(callback[0].body["type"], json!(5));
-    assert_eq!(
-        callback[0].body["data"]["flags"],
-        json!(64),
-        "a private answer is deferred privately"
-    );
-    let edits = harness
-        .fake
-        .wait_calls(
-            "PATCH",
-            &format!("/webhooks/{APP_ID}/itoken{id}/messages/@original"),
-            1,
-        )
-        .await;
+    assert_eq!(callback[0].body["data"]["flags"], json!(64), "a private answer is deferred privately");
+    let edits = harness.fake.wait_calls("PATCH", &format!("/webhooks/{APP_ID}/itoken{id}/messages/@original"), 1).await;
     check_message(&edits[0].body);
     assert_eq!(footer_of_last_embed(&edits[0].body), guidance());
     harness.stop().await.unwrap();
@@ -535,18 +320,9 @@ async fn resumes_and_keeps_answering(break_it: impl FnOnce(&Harness)) {
     let harness = Harness::start().await;
     barrier(&harness, 0).await;
     break_it(&harness);
-    harness
-        .fake
-        .wait_until(Duration::from_secs(10), "a resume", |fake| {
-            fake.stats().resumes >= 1
-        })
-        .await;
+    harness.fake.wait_until(Duration::from_secs(10), "a resume", |fake| fake.stats().resumes >= 1).await;
     barrier(&harness, 1).await;
-    assert_eq!(
-        harness.fake.stats().identifies,
-        1,
-        "resumed, not re-identified"
-    );
+    assert_eq!(harness.fake.stats().identifies, 1, "resumed, not re-identified");
     assert_eq!(harness.fake.calls_to("PUT", "/commands").len(), 1);
     harness.stop().await.unwrap();
 }
@@ -599,10 +375,8 @@ async fn close_4014_ends_with_a_clear_intents_error() {
 /// The messages posted, and the distinct nonces among them.
 fn posts(harness: &Harness) -> (usize, Vec<String>) {
     let calls = harness.fake.calls_to("POST", "/messages");
-    let mut nonces: Vec<String> = calls
-        .iter()
-        .map(|call| call.body["nonce"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let mut nonces: Vec<String> =
+        calls.iter().map(|call| call.body["nonce"].as_str().unwrap_or_default().to_owned()).collect();
     nonces.dedup();
     (calls.len(), nonces)
 }
@@ -610,15 +384,10 @@ fn posts(harness: &Harness) -> (usize, Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_reply_waits_retry_after_and_arrives_once() {
     let harness = Harness::start().await;
-    harness
-        .fake
-        .fail_next("POST", "/messages", 2, Fault::RateLimited(0.05));
+    harness.fake.fail_next("POST", "/messages", 2, Fault::RateLimited(0.05));
     let started = std::time::Instant::now();
     barrier(&harness, 2).await;
-    assert!(
-        started.elapsed() >= Duration::from_millis(100),
-        "waited retry_after twice"
-    );
+    assert!(started.elapsed() >= Duration::from_millis(100), "waited retry_after twice");
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (n, nonces) = posts(&harness);
     assert_eq!(n, 3, "two 429s, then delivered once");
@@ -629,44 +398,26 @@ async fn a_rate_limited_reply_waits_retry_after_and_arrives_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried_with_backoff_and_delivered_once() {
     let harness = Harness::start().await;
-    harness
-        .fake
-        .fail_next("POST", "/messages", 1, Fault::Status(502, 0));
-    harness
-        .fake
-        .fail_next("POST", "/messages", 1, Fault::Status(503, 0));
-    harness
-        .fake
-        .fail_next("POST", "/messages", 1, Fault::Status(504, 0));
+    harness.fake.fail_next("POST", "/messages", 1, Fault::Status(502, 0));
+    harness.fake.fail_next("POST", "/messages", 1, Fault::Status(503, 0));
+    harness.fake.fail_next("POST", "/messages", 1, Fault::Status(504, 0));
     barrier(&harness, 3).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(posts(&harness).0, 4);
     // An interaction callback is retried the same way.
-    harness
-        .fake
-        .fail_next("POST", "/callback", 1, Fault::Status(503, 0));
+    harness.fake.fail_next("POST", "/callback", 1, Fault::Status(503, 0));
     let id = harness.fake.next_id();
-    harness
-        .fake
-        .dispatch("INTERACTION_CREATE", fake::command(id, "help", &[], true));
-    harness
-        .fake
-        .wait_calls("POST", &format!("/interactions/{id}/"), 2)
-        .await;
+    harness.fake.dispatch("INTERACTION_CREATE", fake::command(id, "help", &[], true));
+    harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 2).await;
     harness.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_are_bounded() {
     let harness = Harness::start().await;
-    harness
-        .fake
-        .fail_next("POST", "/messages", 100, Fault::Status(503, 0));
+    harness.fake.fail_next("POST", "/messages", 100, Fault::Status(503, 0));
     let id = harness.fake.next_id();
-    harness.fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(id, &fake::human(), "my calf twitches", false, &[]),
-    );
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), "my calf twitches", false, &[]));
     let attempts = crate::support::fast_retry().max_attempts as usize;
     harness.fake.wait_calls("POST", "/messages", attempts).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -680,24 +431,15 @@ async fn client_errors_are_not_retried_and_the_bot_stays_up() {
     let harness = Harness::start().await;
     let mut expected = 0;
     for (status, code) in [(403, 50_007), (404, 10_003), (403, 50_013), (400, 50_035)] {
-        harness
-            .fake
-            .fail_next("POST", "/messages", 1, Fault::Status(status, code));
+        harness.fake.fail_next("POST", "/messages", 1, Fault::Status(status, code));
         let id = harness.fake.next_id();
-        harness.fake.dispatch(
-            "MESSAGE_CREATE",
-            fake::message(id, &fake::human(), "my calf twitches", false, &[]),
-        );
+        harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), "my calf twitches", false, &[]));
         expected += 1;
         harness.fake.wait_calls("POST", "/messages", expected).await;
     }
     barrier(&harness, expected).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        posts(&harness).0,
-        expected + 1,
-        "each refused post was tried once"
-    );
+    assert_eq!(posts(&harness).0, expected + 1, "each refused post was tried once");
     assert!(harness.is_running());
     harness.stop().await.unwrap();
 }
@@ -717,21 +459,13 @@ async fn shutdown_closes_the_gateway_cleanly() {
     };
     assert_eq!(fake_stats.disconnects, 0);
     assert!(harness.stop().await.is_ok(), "a shutdown is not an error");
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "and it is quick"
-    );
+    assert!(started.elapsed() < Duration::from_secs(6), "and it is quick");
 }
 
 // ---- rendering without network -----------------------------------------------------------------
 
 fn source() -> Source {
-    Source {
-        id: "nhs".into(),
-        publisher: "NHS".into(),
-        title: "Leg cramps".into(),
-        url: "https://www.nhs.uk/".into(),
-    }
+    Source { id: "nhs".into(), publisher: "NHS".into(), title: "Leg cramps".into(), url: "https://www.nhs.uk/".into() }
 }
 
 /// A reply far beyond every Discord limit: the renderer must shorten it, never fail.
@@ -744,12 +478,7 @@ fn huge_reply() -> Reply {
         section.cause_id = Some(CAUSE_IDS[n % 9].to_owned());
         section.why = Some("You mentioned **this** @everyone ".repeat(50));
         section.body = Some("body ".repeat(500));
-        section.items = (0..30)
-            .map(|_| Item {
-                text: "item ".repeat(100),
-                source: Some(source()),
-            })
-            .collect();
+        section.items = (0..30).map(|_| Item { text: "item ".repeat(100), source: Some(source()) }).collect();
         reply.sections.push(section);
     }
     let alerts = (0..12)
@@ -773,11 +502,7 @@ fn the_longest_reply_is_shortened_within_every_limit_and_keeps_alerts_and_guidan
     check_message(&body);
     let embeds = body["embeds"].as_array().unwrap();
     assert_eq!(embeds.len(), 10);
-    assert_eq!(
-        embeds[0]["color"],
-        json!(render::COLOUR_EMERGENCY),
-        "the most urgent alert comes first"
-    );
+    assert_eq!(embeds[0]["color"], json!(render::COLOUR_EMERGENCY), "the most urgent alert comes first");
     assert!(embeds[0]["title"].as_str().unwrap().contains("EMERGENCY"));
     assert_eq!(footer_of_last_embed(&body), reply.guidance());
     let callback = serde_json::to_value(render::interaction_message(&reply, true)).unwrap();
@@ -820,26 +545,17 @@ fn colours_follow_the_most_urgent_alert() {
 #[test]
 fn snapshot_of_a_small_reply_message() {
     let bot = test_bot();
-    let mut reply = Reply::new(
-        ReplyKind::Analysis,
-        "What your description resembles",
-        bot.catalogue(),
-    );
+    let mut reply = Reply::new(ReplyKind::Analysis, "What your description resembles", bot.catalogue());
     reply.intro = Some("Possibilities, not a diagnosis.".into());
     let mut section = Section::new("Muscle fatigue");
     section.cause_id = Some("muscle_fatigue".into());
     section.why = Some("You mentioned “long walks”.".into());
     section.body = Some("Tired muscles cramp more.".into());
-    section.items = vec![Item {
-        text: "Build up distance slowly.".into(),
-        source: Some(source()),
-    }];
+    section.items = vec![Item { text: "Build up distance slowly.".into(), source: Some(source()) }];
     reply.sections.push(section);
-    let mut body = serde_json::to_value(render::message(
-        &reply,
-        Some((serenity_ids::channel(), serenity_ids::message()).into()),
-    ))
-    .unwrap();
+    let mut body =
+        serde_json::to_value(render::message(&reply, Some((serenity_ids::channel(), serenity_ids::message()).into())))
+            .unwrap();
     // The guidance text belongs to the catalogue, not to the renderer.
     body["embeds"][0]["footer"]["text"] = json!("<guidance>");
     insta::assert_json_snapshot!("small_reply_message", body);
@@ -847,10 +563,7 @@ fn snapshot_of_a_small_reply_message() {
 
 #[test]
 fn snapshot_of_the_command_definitions() {
-    insta::assert_json_snapshot!(
-        "command_definitions",
-        serde_json::to_value(commands::definitions()).unwrap()
-    );
+    insta::assert_json_snapshot!("command_definitions", serde_json::to_value(commands::definitions()).unwrap());
 }
 
 /// Ids for snapshots, without naming serenity outside the adapter's own types.
@@ -871,35 +584,20 @@ async fn an_unreachable_api_base_stops_instead_of_falling_back_to_discord() {
         listener.local_addr().unwrap()
     };
     let base = format!("http://{closed}");
-    let config = crampbot::config::Config::from_raw(
-        crampbot::config::RawConfig::default(),
-        |name| match name {
-            "DISCORD_TOKEN" => Some(fake::TOKEN.to_owned()),
-            "DISCORD_API_BASE" => Some(base.clone()),
-            _ => None,
-        },
-    )
+    let config = crampbot::config::Config::from_raw(crampbot::config::RawConfig::default(), |name| match name {
+        "DISCORD_TOKEN" => Some(fake::TOKEN.to_owned()),
+        "DISCORD_API_BASE" => Some(base.clone()),
+        _ => None,
+    })
     .unwrap();
-    let run = crampbot::discord::run_with(
-        &config.discord,
-        test_bot(),
-        test_options(),
-        std::future::pending(),
-    );
-    let result = tokio::time::timeout(Duration::from_secs(10), run)
-        .await
-        .expect("gives up in time");
-    assert!(
-        matches!(result, Err(RunError::ApiBase { .. })),
-        "{result:?}"
-    );
+    let run = crampbot::discord::run_with(&config.discord, test_bot(), test_options(), std::future::pending());
+    let result = tokio::time::timeout(Duration::from_secs(10), run).await.expect("gives up in time");
+    assert!(matches!(result, Err(RunError::ApiBase { .. })), "{result:?}");
 }
 
 #[tokio::test]
 async fn no_token_is_a_clear_error() {
-    let config =
-        crampbot::config::Config::from_raw(crampbot::config::RawConfig::default(), |_| None)
-            .unwrap();
+    let config = crampbot::config::Config::from_raw(crampbot::config::RawConfig::default(), |_| None).unwrap();
     let result = crampbot::discord::run(&config.discord, test_bot(), std::future::pending()).await;
     let err = result.unwrap_err();
     assert!(matches!(err, RunError::NoToken));
@@ -924,33 +622,15 @@ async fn crampbot_run_answers_logs_no_content_and_stops_cleanly_on_sigterm() {
         .unwrap();
     fake.wait_calls("PUT", "/commands", 1).await;
     let secret_words = "my secret calf twitches";
-    fake.dispatch(
-        "MESSAGE_CREATE",
-        fake::message(fake.next_id(), &fake::human(), secret_words, false, &[]),
-    );
+    fake.dispatch("MESSAGE_CREATE", fake::message(fake.next_id(), &fake::human(), secret_words, false, &[]));
     fake.wait_calls("POST", "/messages", 1).await;
     let pid = child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "SIGTERM is a clean exit: {logs}");
     assert!(logs.contains("event handled"), "one line per event: {logs}");
     assert!(!logs.contains(fake::TOKEN), "the token is never logged");
-    assert!(
-        !logs.contains("secret"),
-        "message content is never logged: {logs}"
-    );
-    fake.wait_until(Duration::from_secs(5), "the gateway closed", |fake| {
-        fake.stats().disconnects >= 1
-    })
-    .await;
+    assert!(!logs.contains("secret"), "message content is never logged: {logs}");
+    fake.wait_until(Duration::from_secs(5), "the gateway closed", |fake| fake.stats().disconnects >= 1).await;
 }

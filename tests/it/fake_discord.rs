@@ -141,9 +141,7 @@ impl FakeDiscord {
     /// Starts REST and gateway listeners on loopback ports chosen by the OS.
     pub async fn start() -> FakeDiscord {
         let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
-        let gateway = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind gateway");
+        let gateway = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let base = format!("http://{}", rest.local_addr().unwrap());
         let ws_url = format!("ws://{}", gateway.local_addr().unwrap());
         let shared = Arc::new(Shared {
@@ -156,9 +154,7 @@ impl FakeDiscord {
             ws_url,
             version: watch::channel(0).0,
         });
-        let app = Router::new()
-            .fallback(rest_handler)
-            .with_state(Arc::clone(&shared));
+        let app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
         let rest_task = tokio::spawn(async move {
             let _ = axum::serve(rest, app).await;
         });
@@ -168,11 +164,7 @@ impl FakeDiscord {
                 tokio::spawn(connection(stream, Arc::clone(&gateway_shared)));
             }
         });
-        FakeDiscord {
-            base,
-            shared,
-            tasks: vec![rest_task, gateway_task],
-        }
+        FakeDiscord { base, shared, tasks: vec![rest_task, gateway_task] }
     }
 
     /// Every REST call so far, in order.
@@ -182,33 +174,17 @@ impl FakeDiscord {
 
     /// REST calls that match `method` and contain `path_part`.
     pub fn calls_to(&self, method: &str, path_part: &str) -> Vec<Call> {
-        self.calls()
-            .into_iter()
-            .filter(|call| call.is(method, path_part))
-            .collect()
+        self.calls().into_iter().filter(|call| call.is(method, path_part)).collect()
     }
 
     /// How many REST calls match `method` and contain `path_part` (without copying them).
     pub fn count(&self, method: &str, path_part: &str) -> usize {
-        self.shared
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|call| call.is(method, path_part))
-            .count()
+        self.shared.calls.lock().unwrap().iter().filter(|call| call.is(method, path_part)).count()
     }
 
     /// The last REST call that matches, if any.
     pub fn last_call(&self, method: &str, path_part: &str) -> Option<Call> {
-        self.shared
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|call| call.is(method, path_part))
-            .cloned()
+        self.shared.calls.lock().unwrap().iter().rev().find(|call| call.is(method, path_part)).cloned()
     }
 
     /// Gateway counters.
@@ -217,12 +193,7 @@ impl FakeDiscord {
     }
 
     /// Waits (at most `limit`) until `check` holds, re-checking on every change.
-    pub async fn wait_until(
-        &self,
-        limit: Duration,
-        what: &str,
-        mut check: impl FnMut(&FakeDiscord) -> bool,
-    ) {
+    pub async fn wait_until(&self, limit: Duration, what: &str, mut check: impl FnMut(&FakeDiscord) -> bool) {
         let mut version = self.shared.version.subscribe();
         let deadline = tokio::time::Instant::now() + limit;
         loop {
@@ -245,10 +216,7 @@ impl FakeDiscord {
     /// Waits until at least `n` calls match and returns them all.
     pub async fn wait_calls(&self, method: &str, path_part: &str, n: usize) -> Vec<Call> {
         let what = format!("{n} call(s) to {method} {path_part}");
-        self.wait_until(Duration::from_secs(10), &what, |fake| {
-            fake.calls_to(method, path_part).len() >= n
-        })
-        .await;
+        self.wait_until(Duration::from_secs(10), &what, |fake| fake.calls_to(method, path_part).len() >= n).await;
         self.calls_to(method, path_part)
     }
 
@@ -263,13 +231,7 @@ impl FakeDiscord {
     }
 
     fn command(&self, command: GatewayCommand) {
-        let sender = self
-            .shared
-            .gateway
-            .lock()
-            .unwrap()
-            .clone()
-            .expect("no gateway connection");
+        let sender = self.shared.gateway.lock().unwrap().clone().expect("no gateway connection");
         assert!(sender.send(command).is_ok(), "gateway connection gone");
     }
 
@@ -305,12 +267,7 @@ fn record(shared: &Shared, call: Call) {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
 }
 
 async fn rest_handler(
@@ -321,19 +278,14 @@ async fn rest_handler(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let body: Value = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body).unwrap_or(Value::Null)
-    };
-    let authorized =
-        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
+    let body: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
     let method = method.as_str().to_owned();
     let fault = {
         let mut faults = shared.faults.lock().unwrap();
-        let found = faults.iter_mut().find(|rule| {
-            rule.remaining > 0 && rule.method == method && path.contains(&rule.path_part)
-        });
+        let found = faults
+            .iter_mut()
+            .find(|rule| rule.remaining > 0 && rule.method == method && path.contains(&rule.path_part));
         found.map(|rule| {
             rule.remaining -= 1;
             rule.fault.clone()
@@ -352,13 +304,13 @@ async fn rest_handler(
             Fault::RateLimited(retry_after) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 [("content-type", "application/json".to_owned()), ("retry-after", format!("{retry_after}"))],
-                json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false}).to_string(),
+                json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false})
+                    .to_string(),
             )
                 .into_response(),
-            Fault::Status(status, code) => json_response(
-                StatusCode::from_u16(status).unwrap(),
-                &json!({"message": "fault", "code": code}),
-            ),
+            Fault::Status(status, code) => {
+                json_response(StatusCode::from_u16(status).unwrap(), &json!({"message": "fault", "code": code}))
+            }
         };
     }
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
@@ -381,8 +333,7 @@ async fn rest_handler(
                 .unwrap_or_default()
                 .into_iter()
                 .map(|mut command| {
-                    command["id"] =
-                        json!(shared.next_id.fetch_add(1, Ordering::Relaxed).to_string());
+                    command["id"] = json!(shared.next_id.fetch_add(1, Ordering::Relaxed).to_string());
                     command["application_id"] = json!(APP_ID.to_string());
                     command["version"] = json!("1");
                     command["type"] = json!(1);
@@ -398,15 +349,9 @@ async fn rest_handler(
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
             let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-            json_response(
-                StatusCode::OK,
-                &sent_message(id, &CHANNEL_ID.to_string(), &body),
-            )
+            json_response(StatusCode::OK, &sent_message(id, &CHANNEL_ID.to_string(), &body))
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({"message": "404: Not Found", "code": 0}),
-        ),
+        _ => json_response(StatusCode::NOT_FOUND, &json!({"message": "404: Not Found", "code": 0})),
     }
 }
 
@@ -430,11 +375,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     shared.stats.lock().unwrap().connections += 1;
     shared.bump();
     let send = |op: Value| WsMessage::Text(op.to_string());
-    if ws
-        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41_250}})))
-        .await
-        .is_err()
-    {
+    if ws.send(send(json!({"op": 10, "d": {"heartbeat_interval": 41_250}}))).await.is_err() {
         return;
     }
     loop {
@@ -566,12 +507,7 @@ pub fn command(id: u64, name: &str, options: &[(&str, Value)], guild: bool) -> V
         .iter()
         .map(|(name, value)| json!({"name": name, "type": if value.is_boolean() { 5 } else { 3 }, "value": value}))
         .collect();
-    interaction(
-        2,
-        id,
-        &json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}),
-        guild,
-    )
+    interaction(2, id, &json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}), guild)
 }
 
 /// An autocomplete interaction for `/cause name:<partial>`.
@@ -587,12 +523,7 @@ pub fn autocomplete(id: u64, partial: &str) -> Value {
 
 /// A button click with `custom_id` on one of the bot's messages.
 pub fn button(id: u64, custom_id: &str) -> Value {
-    let mut click = interaction(
-        3,
-        id,
-        &json!({"custom_id": custom_id, "component_type": 2}),
-        true,
-    );
+    let mut click = interaction(3, id, &json!({"custom_id": custom_id, "component_type": 2}), true);
     click["message"] = sent_message(id - 1, &CHANNEL_ID.to_string(), &json!({}));
     click
 }

@@ -70,11 +70,7 @@ pub fn tiny_catalogue_files() -> Vec<(String, String)> {
         ("Circulatory problems", "poor circulation", "claudication"),
         ("Medication side effects", "statins", "water pills"),
         ("Muscle strain or injury", "pulled muscle", "strained"),
-        (
-            "Neurological conditions",
-            "neuropathy",
-            "numbness spreading",
-        ),
+        ("Neurological conditions", "neuropathy", "numbness spreading"),
         ("Footwear and biomechanics", "shoes", "flat feet"),
         ("Nutritional deficiencies", "magnesium", "low potassium"),
     ];
@@ -110,11 +106,7 @@ pub fn fast_retry() -> RetryPolicy {
 
 /// Options for tests: fast retries, no restarts.
 pub fn test_options() -> RunOptions {
-    RunOptions {
-        retry: fast_retry(),
-        max_restarts: 0,
-        ..RunOptions::default()
-    }
+    RunOptions { retry: fast_retry(), max_restarts: 0, ..RunOptions::default() }
 }
 
 /// The config that points the adapter at the fake, built as production builds it.
@@ -158,11 +150,7 @@ impl Harness {
             .await
         });
         fake.wait_calls("PUT", "/commands", 1).await;
-        Harness {
-            fake,
-            shutdown: Some(shutdown),
-            task,
-        }
+        Harness { fake, shutdown: Some(shutdown), task }
     }
 
     /// Asks the adapter to shut down and returns how it ended.
@@ -194,8 +182,5 @@ pub fn knowledge_args() -> (Vec<String>, Option<tempfile::TempDir>) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
-    (
-        vec!["--knowledge".to_owned(), dir.path().display().to_string()],
-        Some(dir),
-    )
+    (vec!["--knowledge".to_owned(), dir.path().display().to_string()], Some(dir))
 }
