@@ -187,6 +187,8 @@ struct RawRedFlag {
     patterns: Vec<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     sentence_patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    causes: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -661,7 +663,15 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
         if patterns.is_empty() {
             check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
         }
+        let mut causes = Vec::new();
+        for cause in &flag.causes {
+            match CAUSE_IDS.iter().position(|known| known == cause.get_ref()) {
+                Some(index) => causes.push(index),
+                None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
+            }
+        }
         let red_flag = RedFlag {
+            causes,
             urgency,
             title: check.text(file, "title", &flag.title),
             message: check.text(file, "message", &flag.message),

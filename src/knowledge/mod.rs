@@ -179,6 +179,9 @@ pub struct RedFlag {
     pub patterns: Vec<Pattern>,
     /// Sources for the message and action.
     pub sources: Vec<Source>,
+    /// Causes these signs belong to (indices into [`Catalogue::causes`]): a raised flag counts
+    /// as strong evidence for them, since the warning sign is itself a symptom of that group.
+    pub causes: Vec<usize>,
 }
 
 /// A combination of concepts that must all be present, affirmed, for a red flag to fire.
