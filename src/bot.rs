@@ -32,7 +32,7 @@ pub enum TipsKind {
 }
 
 /// Something a user asked of the bot, whatever the front end.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request<'a> {
     /// A free-text description of symptoms.
     Ask(&'a str),
@@ -66,7 +66,9 @@ pub struct Bot {
 impl Bot {
     /// A bot over `catalogue`; builds the analyzer's index once.
     pub fn new(catalogue: Catalogue) -> Bot {
-        Bot { analyzer: Analyzer::new(Arc::new(catalogue)) }
+        Bot {
+            analyzer: Analyzer::new(Arc::new(catalogue)),
+        }
     }
 
     /// The catalogue the bot answers from.
@@ -119,21 +121,46 @@ impl Bot {
             .collect();
 
         let mut reply = if !analysis.on_topic && analysis.red_flags.is_empty() {
-            let mut reply = Reply::new(ReplyKind::OffTopic, "I can only help with calf twitches and leg cramps", catalogue);
+            let mut reply = Reply::new(
+                ReplyKind::OffTopic,
+                "I can only help with calf twitches and leg cramps",
+                catalogue,
+            );
             reply.intro = Some(catalogue.guidance.off_topic.clone());
             reply
         } else if analysis.causes.is_empty() {
-            let mut reply = Reply::new(ReplyKind::Overview, "Calf twitching and hamstring cramps: an overview", catalogue);
+            let mut reply = Reply::new(
+                ReplyKind::Overview,
+                "Calf twitching and hamstring cramps: an overview",
+                catalogue,
+            );
             reply.intro = Some(catalogue.guidance.overview.clone());
             let mut common = Section::new("Common causes");
-            common.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
+            common.items = catalogue
+                .causes
+                .iter()
+                .map(|cause| Item {
+                    text: one_line(cause),
+                    source: None,
+                })
+                .collect();
             reply.sections.push(common);
             let mut helps = Section::new("What generally helps");
-            helps.items = catalogue.guidance.prevention.iter().take(4).map(tip_item).collect();
+            helps.items = catalogue
+                .guidance
+                .prevention
+                .iter()
+                .take(4)
+                .map(tip_item)
+                .collect();
             reply.sections.push(helps);
             reply
         } else {
-            let mut reply = Reply::new(ReplyKind::Analysis, "What your description resembles", catalogue);
+            let mut reply = Reply::new(
+                ReplyKind::Analysis,
+                "What your description resembles",
+                catalogue,
+            );
             reply.intro = Some(
                 "These are possibilities that match your words, not a diagnosis. Most calf twitches and cramps are harmless."
                     .to_owned(),
@@ -144,7 +171,12 @@ impl Bot {
                 section.cause_id = Some(cause.id.clone());
                 section.why = Some(why_line(&found.evidence));
                 section.body = Some(cause.summary.clone());
-                section.items = cause.tips.iter().take(TIPS_PER_CAUSE).map(tip_item).collect();
+                section.items = cause
+                    .tips
+                    .iter()
+                    .take(TIPS_PER_CAUSE)
+                    .map(tip_item)
+                    .collect();
                 reply.sections.push(section);
             }
             reply
@@ -180,7 +212,12 @@ impl Bot {
             } else {
                 format!(
                     "Did you mean {}? Or try /causes for the list of all nine.",
-                    suggestions.iter().take(3).map(|choice| format!("“{}”", choice.name)).collect::<Vec<_>>().join(" or ")
+                    suggestions
+                        .iter()
+                        .take(3)
+                        .map(|choice| format!("“{}”", choice.name))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 )
             });
             return reply;
@@ -203,7 +240,14 @@ impl Bot {
         professional.body = Some(cause.see_a_professional.clone());
         reply.sections.push(professional);
         let mut sources = Section::new("Sources");
-        sources.items = cause.sources.iter().map(|source| Item { text: source_line(source), source: None }).collect();
+        sources.items = cause
+            .sources
+            .iter()
+            .map(|source| Item {
+                text: source_line(source),
+                source: None,
+            })
+            .collect();
         reply.sections.push(sources);
         reply
     }
@@ -214,7 +258,14 @@ impl Bot {
         let mut reply = Reply::new(ReplyKind::CauseList, "Nine common causes", catalogue);
         reply.intro = Some("Use /cause with a name for the full card.".to_owned());
         let mut list = Section::new("Causes");
-        list.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
+        list.items = catalogue
+            .causes
+            .iter()
+            .map(|cause| Item {
+                text: one_line(cause),
+                source: None,
+            })
+            .collect();
         reply.sections.push(list);
         reply
     }
@@ -223,7 +274,10 @@ impl Bot {
     pub fn tips(&self, kind: TipsKind) -> Reply {
         let catalogue = self.catalogue();
         let (title, tips) = match kind {
-            TipsKind::Prevention => ("Preventing twitches and cramps", &catalogue.guidance.prevention),
+            TipsKind::Prevention => (
+                "Preventing twitches and cramps",
+                &catalogue.guidance.prevention,
+            ),
             TipsKind::Treatment => ("What helps when it happens", &catalogue.guidance.treatment),
         };
         let mut reply = Reply::new(ReplyKind::Tips, title, catalogue);
@@ -231,8 +285,15 @@ impl Bot {
         section.items = tips.iter().map(tip_item).collect();
         reply.sections.push(section);
         let mut professional = Section::new("When to see a professional");
-        professional.items =
-            catalogue.guidance.see_a_professional.iter().map(|line| Item { text: line.clone(), source: None }).collect();
+        professional.items = catalogue
+            .guidance
+            .see_a_professional
+            .iter()
+            .map(|line| Item {
+                text: line.clone(),
+                source: None,
+            })
+            .collect();
         reply.sections.push(professional);
         reply
     }
@@ -240,7 +301,11 @@ impl Bot {
     /// What the bot is and is not.
     pub fn about(&self) -> Reply {
         let catalogue = self.catalogue();
-        let mut reply = Reply::new(ReplyKind::About, format!("crampbot {}", env!("CARGO_PKG_VERSION")), catalogue);
+        let mut reply = Reply::new(
+            ReplyKind::About,
+            format!("crampbot {}", env!("CARGO_PKG_VERSION")),
+            catalogue,
+        );
         reply.intro = Some(
             "I match descriptions of calf twitching and hamstring cramps against nine common causes and say which ones your words resemble, why, and what generally helps. I am not a doctor and I do not diagnose."
                 .to_owned(),
@@ -258,7 +323,14 @@ impl Bot {
         );
         reply.sections.push(privacy);
         let mut sources = Section::new("Sources");
-        sources.items = catalogue.sources.values().map(|source| Item { text: source_line(source), source: None }).collect();
+        sources.items = catalogue
+            .sources
+            .values()
+            .map(|source| Item {
+                text: source_line(source),
+                source: None,
+            })
+            .collect();
         reply.sections.push(sources);
         reply
     }
@@ -283,7 +355,10 @@ impl Bot {
             "/about: what I am and am not, sources and privacy",
         ]
         .into_iter()
-        .map(|text| Item { text: text.to_owned(), source: None })
+        .map(|text| Item {
+            text: text.to_owned(),
+            source: None,
+        })
         .collect();
         reply.sections.push(commands);
         reply
@@ -295,7 +370,9 @@ impl Bot {
         let catalogue = self.catalogue();
         let query = partial.trim().to_lowercase();
         let mut scored: Vec<(f64, usize)> = if query.is_empty() {
-            (0..catalogue.causes.len()).map(|index| (1.0, index)).collect()
+            (0..catalogue.causes.len())
+                .map(|index| (1.0, index))
+                .collect()
         } else {
             let analysis = self.analyzer.analyze(&query);
             catalogue
@@ -304,8 +381,12 @@ impl Bot {
                 .enumerate()
                 .map(|(index, cause)| {
                     let by_name = name_similarity(&query, cause);
-                    let by_vocabulary =
-                        if analysis.causes.iter().any(|found| found.cause == index) { 0.85 } else { 0.0 };
+                    let by_vocabulary = if analysis.causes.iter().any(|found| found.cause == index)
+                    {
+                        0.85
+                    } else {
+                        0.0
+                    };
                     (by_name.max(by_vocabulary), index)
                 })
                 .filter(|(score, _)| *score >= 0.78)
@@ -317,7 +398,10 @@ impl Bot {
             .take(MAX_CHOICES)
             .map(|(_, index)| {
                 let cause = &catalogue.causes[index];
-                Choice { name: truncate_chars(&cause.name, MAX_CHOICE_CHARS), value: cause.id.clone() }
+                Choice {
+                    name: truncate_chars(&cause.name, MAX_CHOICE_CHARS),
+                    value: cause.id.clone(),
+                }
             })
             .collect()
     }
@@ -329,30 +413,39 @@ impl Bot {
         self.catalogue().causes.iter().find(|cause| {
             cause.id == query
                 || cause.name.to_lowercase().replace(' ', "_") == query
-                || cause.synonyms.iter().any(|synonym| synonym.to_lowercase().replace(' ', "_") == query)
+                || cause
+                    .synonyms
+                    .iter()
+                    .any(|synonym| synonym.to_lowercase().replace(' ', "_") == query)
         })
     }
 }
 
-/// How well `query` fits a cause's name, id or synonyms: 1.0 for a prefix, less for a fuzzy fit.
+/// How well `query` fits a cause: 1.0 when it starts the name or id, a little less when it starts
+/// a synonym (so "neuro" prefers "Neurological conditions" to the synonym "neuropathy"), and
+/// Jaro-Winkler similarity for typos.
 fn name_similarity(query: &str, cause: &Cause) -> f64 {
-    let mut candidates: Vec<String> = vec![cause.name.to_lowercase(), cause.id.replace('_', " ")];
-    candidates.extend(cause.synonyms.iter().map(|s| s.to_lowercase()));
+    let mut candidates: Vec<(String, f64)> = vec![
+        (cause.name.to_lowercase(), 1.0),
+        (cause.id.replace('_', " "), 1.0),
+    ];
+    candidates.extend(cause.synonyms.iter().map(|s| (s.to_lowercase(), 0.97)));
     let mut best: f64 = 0.0;
-    for candidate in &candidates {
+    for (candidate, weight) in &candidates {
         if candidate.starts_with(query) {
-            return 1.0;
+            best = best.max(*weight);
+            continue;
         }
         if candidate.contains(query) && query.len() >= 3 {
-            best = best.max(0.95);
+            best = best.max(0.95 * weight);
         }
-        best = best.max(strsim::jaro_winkler(query, candidate));
-        for word in candidate.split([' ', '_', '-', '/']) {
+        best = best.max(strsim::jaro_winkler(query, candidate) * weight);
+        for word in candidate.split([' ', '_', '-', '/', '(', ')']) {
             if word.len() >= 3 && word.starts_with(query) && query.len() >= 3 {
-                best = best.max(0.95);
+                best = best.max(0.95 * weight);
             }
             if query.len() >= 4 {
-                best = best.max(strsim::jaro_winkler(query, word));
+                best = best.max(strsim::jaro_winkler(query, word) * weight);
             }
         }
     }
@@ -360,7 +453,10 @@ fn name_similarity(query: &str, cause: &Cause) -> f64 {
 }
 
 fn tip_item(tip: &Tip) -> Item {
-    Item { text: tip.text.clone(), source: Some(tip.source.clone()) }
+    Item {
+        text: tip.text.clone(),
+        source: Some(tip.source.clone()),
+    }
 }
 
 fn one_line(cause: &Cause) -> String {

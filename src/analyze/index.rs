@@ -149,13 +149,17 @@ pub struct Layer<P> {
 
 impl<P> Default for Layer<P> {
     fn default() -> Self {
-        Layer { by_first: FastMap::default(), entries: Vec::new() }
+        Layer {
+            by_first: FastMap::default(),
+            entries: Vec::new(),
+        }
     }
 }
 
 impl<P> Layer<P> {
     /// Finds the phrases of this layer in a message, scanning left to right and taking the
-    /// longest phrase at each position. Phrases do not cross sentence boundaries.
+    /// longest phrase at each position, so that "water pill" is read as one term, not as
+    /// "water" and "pill". Phrases do not cross sentence boundaries.
     pub fn find(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
         let mut found = Vec::new();
         let mut position = 0;
@@ -168,9 +172,13 @@ impl<P> Layer<P> {
                     if end > resolved.len() || best.is_some_and(|(_, len)| len >= keys.len()) {
                         continue;
                     }
-                    let same_keys = keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key);
-                    let one_sentence =
-                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence);
+                    let same_keys = keys
+                        .iter()
+                        .zip(&resolved[position..end])
+                        .all(|(key, word)| *key == word.key);
+                    let one_sentence = tokens.tokens[position + 1..end]
+                        .iter()
+                        .all(|token| token.boundary != Boundary::Sentence);
                     if same_keys && one_sentence {
                         best = Some((candidate, keys.len()));
                     }
@@ -178,10 +186,47 @@ impl<P> Layer<P> {
             }
             match best {
                 Some((entry, len)) => {
-                    found.push(Found { entry, start: position, end: position + len });
+                    found.push(Found {
+                        entry,
+                        start: position,
+                        end: position + len,
+                    });
                     position += len;
                 }
                 None => position += 1,
+            }
+        }
+        found
+    }
+}
+
+impl<P> Layer<P> {
+    /// Finds every phrase of this layer in a message, overlaps included: "swollen and hot" is
+    /// both swelling and warmth to the red-flag rules.
+    pub fn find_overlapping(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
+        let mut found = Vec::new();
+        for position in 0..resolved.len() {
+            let Some(candidates) = self.by_first.get(&resolved[position].key) else {
+                continue;
+            };
+            for &candidate in candidates {
+                let keys = &self.entries[candidate as usize].keys;
+                let end = position + keys.len();
+                if end <= resolved.len()
+                    && keys
+                        .iter()
+                        .zip(&resolved[position..end])
+                        .all(|(key, word)| *key == word.key)
+                    && tokens.tokens[position + 1..end]
+                        .iter()
+                        .all(|token| token.boundary != Boundary::Sentence)
+                {
+                    found.push(Found {
+                        entry: candidate,
+                        start: position,
+                        end,
+                    });
+                }
             }
         }
         found
@@ -243,32 +288,69 @@ impl TermIndex {
     /// Builds the index for a validated catalogue.
     pub fn build(catalogue: &Catalogue) -> TermIndex {
         let lexicon = &catalogue.lexicon;
-        let mut index = TermIndex { emoji: lexicon.emoji.clone(), ..TermIndex::default() };
+        let mut index = TermIndex {
+            emoji: lexicon.emoji.clone(),
+            ..TermIndex::default()
+        };
         for (from, to) in lexicon.spelling.iter().chain(&lexicon.irregular) {
-            index.variants.insert(from.to_lowercase().into(), to.to_lowercase().into());
+            index
+                .variants
+                .insert(from.to_lowercase().into(), to.to_lowercase().into());
         }
 
         for (cause_index, cause) in catalogue.causes.iter().enumerate() {
             let cause_index = u8::try_from(cause_index).unwrap_or(u8::MAX);
             for term in &cause.vocabulary {
-                let reference = CauseRef { cause: cause_index, strength: term.strength, against: false };
-                index.add_phrase(Kind::Cause, &term.text, |layers, entry| push_unique(&mut layers.causes.entries[entry].payload, reference));
+                let reference = CauseRef {
+                    cause: cause_index,
+                    strength: term.strength,
+                    against: false,
+                };
+                index.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference)
+                });
             }
             for term in &cause.against {
-                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true };
-                index.add_phrase(Kind::Cause, &term.text, |layers, entry| push_unique(&mut layers.causes.entries[entry].payload, reference));
+                let reference = CauseRef {
+                    cause: cause_index,
+                    strength: term.strength,
+                    against: true,
+                };
+                index.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference)
+                });
             }
         }
         for (concept_index, concept) in catalogue.concepts.iter().enumerate() {
             let concept_index = u16::try_from(concept_index).unwrap_or(u16::MAX);
             for term in &concept.terms {
-                index.add_phrase(Kind::Concept, term, |layers, entry| push_unique(&mut layers.concepts.entries[entry].payload, concept_index));
+                index.add_phrase(Kind::Concept, term, |layers, entry| {
+                    push_unique(&mut layers.concepts.entries[entry].payload, concept_index)
+                });
             }
         }
         for (words, topic) in [
-            (&lexicon.body, Topic { body: true, ..Topic::default() }),
-            (&lexicon.symptom, Topic { symptom: true, ..Topic::default() }),
-            (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
+            (
+                &lexicon.body,
+                Topic {
+                    body: true,
+                    ..Topic::default()
+                },
+            ),
+            (
+                &lexicon.symptom,
+                Topic {
+                    symptom: true,
+                    ..Topic::default()
+                },
+            ),
+            (
+                &lexicon.activity,
+                Topic {
+                    activity: true,
+                    ..Topic::default()
+                },
+            ),
         ] {
             for word in words {
                 index.add_phrase(Kind::Topic, word, |layers, entry| {
@@ -286,7 +368,9 @@ impl TermIndex {
             (&lexicon.negation_terminators, NegationRole::Terminator),
         ] {
             for word in words {
-                index.add_phrase(Kind::Negation, word, |layers, entry| layers.negation.entries[entry].payload = role);
+                index.add_phrase(Kind::Negation, word, |layers, entry| {
+                    layers.negation.entries[entry].payload = role
+                });
             }
         }
 
@@ -296,7 +380,11 @@ impl TermIndex {
             if index.words.contains_key(word.as_str()) {
                 continue;
             }
-            let key = index.stems.get(stem(word).as_str()).copied().unwrap_or(NO_KEY);
+            let key = index
+                .stems
+                .get(stem(word).as_str())
+                .copied()
+                .unwrap_or(NO_KEY);
             index.words.insert(word.as_str().into(), WordEntry { key });
         }
         index.build_deletes();
@@ -316,12 +404,17 @@ impl TermIndex {
                 return found;
             }
         }
-        self.fuzzy(word).unwrap_or(Resolved { key: NO_KEY, distance: 0 })
+        self.fuzzy(word).unwrap_or(Resolved {
+            key: NO_KEY,
+            distance: 0,
+        })
     }
 
     /// Resolves every token of a message.
     pub fn resolve_all(&self, tokens: &Tokens) -> Vec<Resolved> {
-        (0..tokens.tokens.len()).map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated)).collect()
+        (0..tokens.tokens.len())
+            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated))
+            .collect()
     }
 
     /// The stem text of a key, for debugging and tests.
@@ -331,11 +424,19 @@ impl TermIndex {
 
     fn lookup(&self, word: &str) -> Option<Resolved> {
         if let Some(entry) = self.words.get(word) {
-            return Some(Resolved { key: entry.key, distance: 0 });
+            return Some(Resolved {
+                key: entry.key,
+                distance: 0,
+            });
         }
         let stemmed = stem(word);
-        let stemmed = self.variants.get(stemmed.as_str()).map_or(stemmed.as_str(), |canonical| canonical);
-        self.stems.get(stemmed).map(|&key| Resolved { key, distance: 0 })
+        let stemmed = self
+            .variants
+            .get(stemmed.as_str())
+            .map_or(stemmed.as_str(), |canonical| canonical);
+        self.stems
+            .get(stemmed)
+            .map(|&key| Resolved { key, distance: 0 })
     }
 
     fn fuzzy(&self, word: &str) -> Option<Resolved> {
@@ -348,7 +449,9 @@ impl TermIndex {
         let mut consider = |candidates: &[u32]| {
             for &candidate in candidates {
                 let text = &self.fuzzy_candidates[candidate as usize].text;
-                if text.as_bytes()[0] != bytes[0] || text.len().abs_diff(bytes.len()) > usize::from(max) {
+                if text.as_bytes()[0] != bytes[0]
+                    || text.len().abs_diff(bytes.len()) > usize::from(max)
+                {
                     continue;
                 }
                 let distance = strsim::osa_distance(word, text);
@@ -365,12 +468,18 @@ impl TermIndex {
                 consider(candidates);
             }
         });
-        best.map(|(distance, candidate)| Resolved { key: self.fuzzy_candidates[candidate as usize].key, distance })
+        best.map(|(distance, candidate)| Resolved {
+            key: self.fuzzy_candidates[candidate as usize].key,
+            distance,
+        })
     }
 
     /// The key of a catalogue word, creating it if new.
     fn key_of(&mut self, word: &str, fuzzy: bool) -> Key {
-        let word = self.variants.get(word).map_or_else(|| word.to_owned(), |canonical| canonical.to_string());
+        let word = self
+            .variants
+            .get(word)
+            .map_or_else(|| word.to_owned(), ToString::to_string);
         let stemmed = stem(&word);
         let next = Key::try_from(self.stem_texts.len()).unwrap_or(NO_KEY - 1);
         let key = *self.stems.entry(stemmed.as_str().into()).or_insert(next);
@@ -387,7 +496,10 @@ impl TermIndex {
                     && text.bytes().all(|b| b.is_ascii_lowercase())
                     && self.fuzzy_texts.insert(text.into())
                 {
-                    self.fuzzy_candidates.push(FuzzyCandidate { text: text.into(), key });
+                    self.fuzzy_candidates.push(FuzzyCandidate {
+                        text: text.into(),
+                        key,
+                    });
                 }
             }
         }
@@ -403,7 +515,9 @@ impl TermIndex {
         let words: Box<[Box<str>]> = (0..tokens.tokens.len())
             .map(|i| {
                 let word = tokens.word(i);
-                self.variants.get(word).map_or_else(|| word.into(), Clone::clone)
+                self.variants
+                    .get(word)
+                    .map_or_else(|| word.into(), Clone::clone)
             })
             .collect();
         let keys: Box<[Key]> = words.iter().map(|word| self.key_of(word, fuzzy)).collect();
@@ -416,16 +530,26 @@ impl TermIndex {
             };
             layer_entries.iter().position(|k| **k == keys)
         };
-        let entry = match existing {
-            Some(entry) => entry,
-            None => {
+        let entry = if let Some(entry) = existing {
+            entry
+        } else {
+            {
                 let first = keys[0];
                 let text = text.trim().to_owned();
                 macro_rules! push {
                     ($layer:ident, $payload:expr) => {{
                         let id = self.$layer.entries.len();
-                        self.$layer.entries.push(Entry { keys, words, text, payload: $payload });
-                        self.$layer.by_first.entry(first).or_default().push(u32::try_from(id).unwrap_or(u32::MAX));
+                        self.$layer.entries.push(Entry {
+                            keys,
+                            words,
+                            text,
+                            payload: $payload,
+                        });
+                        self.$layer
+                            .by_first
+                            .entry(first)
+                            .or_default()
+                            .push(u32::try_from(id).unwrap_or(u32::MAX));
                         id
                     }};
                 }

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, Source, Strength, Term,
-    Tip, Urgency,
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag,
+    Source, Strength, Term, Tip, Urgency,
 };
 
 /// Why a catalogue could not be loaded: every problem found, not just the first.
@@ -69,17 +69,32 @@ impl fmt::Display for ProblemList<'_> {
 /// Reads every `.toml` and `.txt` file below `dir`, named relative to it with `/` separators.
 pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, LoadError> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), LoadError> {
-        let io = |source| LoadError::Io { path: dir.display().to_string(), source };
-        let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
+        let io = |source| LoadError::Io {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut entries = std::fs::read_dir(dir)
+            .map_err(io)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
         entries.sort_by_key(std::fs::DirEntry::file_name);
         for entry in entries {
             let path = entry.path();
             if path.is_dir() {
                 walk(root, &path, out)?;
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "txt")) {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
-                let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("toml" | "txt")
+            ) {
+                let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((name, text));
             }
         }
@@ -254,7 +269,7 @@ struct FileRef<'a> {
 impl FileRef<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text[..end].matches('\n').count() + 1
     }
 }
 
@@ -268,7 +283,11 @@ impl Checker {
     }
 
     fn whole(&mut self, file: &str, message: impl Into<String>) {
-        self.problems.push(Problem { file: file.to_owned(), line: None, message: message.into() });
+        self.problems.push(Problem {
+            file: file.to_owned(),
+            line: None,
+            message: message.into(),
+        });
     }
 
     fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: &FileRef<'_>) -> Option<T> {
@@ -294,15 +313,32 @@ impl Checker {
         text.to_owned()
     }
 
-    fn source(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, id: &Spanned<String>) -> Option<Source> {
+    fn source(
+        &mut self,
+        file: &FileRef<'_>,
+        sources: &BTreeMap<String, Source>,
+        id: &Spanned<String>,
+    ) -> Option<Source> {
         let found = sources.get(id.get_ref()).cloned();
         if found.is_none() {
-            self.at(file, id.span().start, format!("unknown source `{}` (sources are listed in sources.toml)", id.get_ref()));
+            self.at(
+                file,
+                id.span().start,
+                format!(
+                    "unknown source `{}` (sources are listed in sources.toml)",
+                    id.get_ref()
+                ),
+            );
         }
         found
     }
 
-    fn tips(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, raw: &[RawTip]) -> Vec<Tip> {
+    fn tips(
+        &mut self,
+        file: &FileRef<'_>,
+        sources: &BTreeMap<String, Source>,
+        raw: &[RawTip],
+    ) -> Vec<Tip> {
         let mut tips = Vec::new();
         for tip in raw {
             let text = self.text(file, "text", &tip.text);
@@ -320,9 +356,16 @@ impl Checker {
         ids: &Spanned<Vec<Spanned<String>>>,
     ) -> Vec<Source> {
         if ids.get_ref().is_empty() {
-            self.at(file, ids.span().start, "`sources` is empty: every claim needs a source");
+            self.at(
+                file,
+                ids.span().start,
+                "`sources` is empty: every claim needs a source",
+            );
         }
-        ids.get_ref().iter().filter_map(|id| self.source(file, sources, id)).collect()
+        ids.get_ref()
+            .iter()
+            .filter_map(|id| self.source(file, sources, id))
+            .collect()
     }
 }
 
@@ -338,18 +381,21 @@ struct Claim {
     shared: bool,
 }
 
-pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError> {
-    let mut check = Checker { problems: Vec::new() };
+pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> {
+    let mut check = Checker {
+        problems: Vec::new(),
+    };
     let mut by_kind: HashMap<&str, &(String, String)> = HashMap::new();
     let mut cause_files = Vec::new();
-    for file in &files {
+    for file in files {
         let name = file.0.as_str();
         match name {
             "sources.toml" | "red_flags.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
             | "common_words.txt" => {
                 by_kind.insert(name, file);
             }
-            _ if name.starts_with("causes/") && name.ends_with(".toml") => cause_files.push(file),
+            _ if name.starts_with("causes/")
+                && std::path::Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml")) => cause_files.push(file),
             _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
         }
     }
@@ -368,11 +414,20 @@ pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError
                         check.at(&file, offset, format!("source `{id}` has no http(s) url"));
                     }
                     if source.publisher.trim().is_empty() || source.title.trim().is_empty() {
-                        check.at(&file, offset, format!("source `{id}` needs a publisher and a title"));
+                        check.at(
+                            &file,
+                            offset,
+                            format!("source `{id}` needs a publisher and a title"),
+                        );
                     }
                     sources.insert(
                         id.clone(),
-                        Source { id, publisher: source.publisher, title: source.title, url: source.url },
+                        Source {
+                            id,
+                            publisher: source.publisher,
+                            title: source.title,
+                            url: source.url,
+                        },
                     );
                 }
             }
@@ -436,7 +491,11 @@ pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError
                     check.at(&file, list.span().start, format!("`{field}` is empty"));
                 }
                 if let Some(bad) = list.get_ref().iter().find(|word| !has_word(word)) {
-                    check.at(&file, list.span().start, format!("`{field}` has an entry with no letters: {bad:?}"));
+                    check.at(
+                        &file,
+                        list.span().start,
+                        format!("`{field}` has an entry with no letters: {bad:?}"),
+                    );
                 }
             }
             Lexicon {
@@ -475,9 +534,15 @@ pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError
         return Err(LoadError::Invalid(check.problems));
     }
     match (guidance, lexicon) {
-        (Some(guidance), Some(lexicon)) => {
-            Ok(Catalogue { causes, red_flags, concepts, guidance, hydration_tips, lexicon, sources })
-        }
+        (Some(guidance), Some(lexicon)) => Ok(Catalogue {
+            causes,
+            red_flags,
+            concepts,
+            guidance,
+            hydration_tips,
+            lexicon,
+            sources,
+        }),
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {
             file: "knowledge".into(),
@@ -500,19 +565,36 @@ fn non_empty_tips(
     check.tips(file, sources, raw.get_ref())
 }
 
-fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources: &BTreeMap<String, Source>) -> Vec<Cause> {
+fn build_causes(
+    check: &mut Checker,
+    cause_files: &[&(String, String)],
+    sources: &BTreeMap<String, Source>,
+) -> Vec<Cause> {
     let mut found: BTreeMap<usize, Cause> = BTreeMap::new();
     let mut claims: BTreeMap<String, Vec<Claim>> = BTreeMap::new();
     for (name, text) in cause_files {
         let file = FileRef { name, text };
-        let Some(raw) = check.parse::<RawCause>(&file) else { continue };
+        let Some(raw) = check.parse::<RawCause>(&file) else {
+            continue;
+        };
         let id = raw.id.get_ref().clone();
         let Some(position) = CAUSE_IDS.iter().position(|known| *known == id) else {
-            check.at(&file, raw.id.span().start, format!("unknown cause id `{id}`; the ids are fixed: {}", CAUSE_IDS.join(", ")));
+            check.at(
+                &file,
+                raw.id.span().start,
+                format!(
+                    "unknown cause id `{id}`; the ids are fixed: {}",
+                    CAUSE_IDS.join(", ")
+                ),
+            );
             continue;
         };
         if found.contains_key(&position) {
-            check.at(&file, raw.id.span().start, format!("cause `{id}` is defined twice"));
+            check.at(
+                &file,
+                raw.id.span().start,
+                format!("cause `{id}` is defined twice"),
+            );
             continue;
         }
         let tips = check.tips(&file, sources, raw.tips.get_ref());
@@ -522,7 +604,11 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
         let vocabulary_span = raw.vocabulary.span().start;
         let vocabulary = raw.vocabulary.into_inner();
         if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() {
-            check.at(&file, vocabulary_span, "the vocabulary needs at least one strong or moderate term");
+            check.at(
+                &file,
+                vocabulary_span,
+                "the vocabulary needs at least one strong or moderate term",
+            );
         }
         let mut terms = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -535,12 +621,20 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
                 let text = term.get_ref().text().trim().to_owned();
                 let line = file.line_of(term.span().start);
                 if !has_word(&text) {
-                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                    check.at(
+                        &file,
+                        term.span().start,
+                        format!("term {text:?} has no letters, so it can never match"),
+                    );
                     continue;
                 }
                 let key = text.to_lowercase();
                 if let Some(first) = seen.insert(key.clone(), line) {
-                    check.at(&file, term.span().start, format!("term {text:?} is listed twice (first on line {first})"));
+                    check.at(
+                        &file,
+                        term.span().start,
+                        format!("term {text:?} is listed twice (first on line {first})"),
+                    );
                     continue;
                 }
                 claims.entry(key).or_default().push(Claim {
@@ -558,9 +652,16 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
             .filter_map(|term| {
                 let text = term.get_ref().text().trim().to_owned();
                 if has_word(&text) {
-                    Some(Term { text, strength: Strength::Moderate })
+                    Some(Term {
+                        text,
+                        strength: Strength::Moderate,
+                    })
                 } else {
-                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                    check.at(
+                        &file,
+                        term.span().start,
+                        format!("term {text:?} has no letters, so it can never match"),
+                    );
                     None
                 }
             })
@@ -597,38 +698,76 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
     }
     for (position, id) in CAUSE_IDS.iter().enumerate() {
         if !found.contains_key(&position) {
-            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
+            check.whole(
+                &format!("causes/{id}.toml"),
+                format!("missing cause `{id}`"),
+            );
         }
     }
     found.into_values().collect()
 }
 
-fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<String, Source>) -> (Vec<Concept>, Vec<RedFlag>) {
-    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else { return (Vec::new(), Vec::new()) };
+fn build_red_flags(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    sources: &BTreeMap<String, Source>,
+) -> (Vec<Concept>, Vec<RedFlag>) {
+    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
+        return (Vec::new(), Vec::new());
+    };
     let mut concepts = Vec::new();
     let mut concept_index = HashMap::new();
     for (id, terms) in &raw.concepts {
         if terms.get_ref().is_empty() {
-            check.at(file, terms.span().start, format!("concept `{id}` has no terms, so no pattern using it can match"));
+            check.at(
+                file,
+                terms.span().start,
+                format!("concept `{id}` has no terms, so no pattern using it can match"),
+            );
         }
         for term in terms.get_ref() {
             if !has_word(term.get_ref()) {
-                check.at(file, term.span().start, format!("concept `{id}` has a term with no letters: {:?}", term.get_ref()));
+                check.at(
+                    file,
+                    term.span().start,
+                    format!(
+                        "concept `{id}` has a term with no letters: {:?}",
+                        term.get_ref()
+                    ),
+                );
             }
         }
         concept_index.insert(id.clone(), concepts.len());
-        concepts.push(Concept { id: id.clone(), terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect() });
+        concepts.push(Concept {
+            id: id.clone(),
+            terms: terms
+                .get_ref()
+                .iter()
+                .map(|t| t.get_ref().trim().to_owned())
+                .collect(),
+        });
     }
     let mut used = vec![false; concepts.len()];
     let mut found: BTreeMap<usize, RedFlag> = BTreeMap::new();
     for flag in &raw.red_flag {
         let id = flag.id.get_ref().clone();
         let Some(position) = RED_FLAG_IDS.iter().position(|known| *known == id) else {
-            check.at(file, flag.id.span().start, format!("unknown red flag id `{id}`; the ids are fixed: {}", RED_FLAG_IDS.join(", ")));
+            check.at(
+                file,
+                flag.id.span().start,
+                format!(
+                    "unknown red flag id `{id}`; the ids are fixed: {}",
+                    RED_FLAG_IDS.join(", ")
+                ),
+            );
             continue;
         };
         if found.contains_key(&position) {
-            check.at(file, flag.id.span().start, format!("red flag `{id}` is defined twice"));
+            check.at(
+                file,
+                flag.id.span().start,
+                format!("red flag `{id}` is defined twice"),
+            );
             continue;
         }
         let urgency = match flag.urgency.get_ref().as_str() {
@@ -636,7 +775,11 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
             "urgent" => Urgency::Urgent,
             "soon" => Urgency::Soon,
             other => {
-                check.at(file, flag.urgency.span().start, format!("urgency {other:?} is not one of emergency, urgent, soon"));
+                check.at(
+                    file,
+                    flag.urgency.span().start,
+                    format!("urgency {other:?} is not one of emergency, urgent, soon"),
+                );
                 Urgency::Emergency
             }
         };
@@ -644,7 +787,11 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
         for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
             for pattern in list {
                 if pattern.get_ref().is_empty() {
-                    check.at(file, pattern.span().start, "an empty pattern would match every message");
+                    check.at(
+                        file,
+                        pattern.span().start,
+                        "an empty pattern would match every message",
+                    );
                     continue;
                 }
                 let mut indices = Vec::new();
@@ -654,20 +801,38 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
                             used[index] = true;
                             indices.push(index);
                         }
-                        None => check.at(file, name.span().start, format!("unknown concept `{}`, so this pattern cannot match", name.get_ref())),
+                        None => check.at(
+                            file,
+                            name.span().start,
+                            format!(
+                                "unknown concept `{}`, so this pattern cannot match",
+                                name.get_ref()
+                            ),
+                        ),
                     }
                 }
-                patterns.push(Pattern { concepts: indices, within_sentence });
+                patterns.push(Pattern {
+                    concepts: indices,
+                    within_sentence,
+                });
             }
         }
         if patterns.is_empty() {
-            check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
+            check.at(
+                file,
+                flag.id.span().start,
+                format!("red flag `{id}` has no patterns, so it can never be raised"),
+            );
         }
         let mut causes = Vec::new();
         for cause in &flag.causes {
             match CAUSE_IDS.iter().position(|known| known == cause.get_ref()) {
                 Some(index) => causes.push(index),
-                None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
+                None => check.at(
+                    file,
+                    cause.span().start,
+                    format!("unknown cause id `{}`", cause.get_ref()),
+                ),
             }
         }
         let red_flag = RedFlag {
@@ -685,7 +850,11 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
     for (index, concept) in concepts.iter().enumerate() {
         if !used[index] {
             let span = raw.concepts[&concept.id].span().start;
-            check.at(file, span, format!("concept `{}` is used by no pattern", concept.id));
+            check.at(
+                file,
+                span,
+                format!("concept `{}` is used by no pattern", concept.id),
+            );
         }
     }
     for (position, id) in RED_FLAG_IDS.iter().enumerate() {

@@ -254,7 +254,11 @@ impl Catalogue {
     /// # Errors
     /// Only if the shipped files are broken, which a test rules out.
     pub fn embedded() -> Result<Catalogue, LoadError> {
-        Catalogue::from_files(embedded::FILES.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())))
+        Catalogue::from_files(
+            embedded::FILES
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned())),
+        )
     }
 
     /// Parses and validates a catalogue from `(file name, contents)` pairs; the names are used
@@ -263,8 +267,10 @@ impl Catalogue {
     ///
     /// # Errors
     /// Every problem found, each with its file and line.
-    pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalogue, LoadError> {
-        load::build(files.into_iter().collect())
+    pub fn from_files(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Catalogue, LoadError> {
+        load::build(&files.into_iter().collect::<Vec<_>>())
     }
 
     /// Reads every catalogue file under `dir` and validates them as [`Catalogue::from_files`].

@@ -1,1 +1,7 @@
+//! crampbot's integration tests, in one binary (see STYLE.md: one integration crate).
 
+mod analyzer;
+mod catalogue;
+mod cli;
+mod replies;
+mod support;
