@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::normalize::{Boundary, Tokens, single_letters, tokenize};
-use super::stem::stem;
+use super::stem::{stem, stem_into};
 use crate::knowledge::{Catalogue, Strength};
 
 /// The id of a stem known to the catalogue.
@@ -142,7 +142,8 @@ pub struct Found {
 /// One layer of phrases, matched longest-first without overlaps.
 #[derive(Debug)]
 pub struct Layer<P> {
-    by_first: FastMap<Key, Vec<u32>>,
+    /// Entries by the key of their first word; keys are dense, so this is a plain vector.
+    by_first: Vec<Vec<u32>>,
     /// The phrases.
     pub entries: Vec<Entry<P>>,
 }
@@ -150,13 +151,25 @@ pub struct Layer<P> {
 impl<P> Default for Layer<P> {
     fn default() -> Self {
         Layer {
-            by_first: FastMap::default(),
+            by_first: Vec::new(),
             entries: Vec::new(),
         }
     }
 }
 
 impl<P> Layer<P> {
+    /// Adds a phrase; returns its index.
+    fn insert(&mut self, entry: Entry<P>) -> usize {
+        let id = self.entries.len();
+        let first = entry.keys[0] as usize;
+        if self.by_first.len() <= first {
+            self.by_first.resize_with(first + 1, Vec::new);
+        }
+        self.by_first[first].push(to_u32(id));
+        self.entries.push(entry);
+        id
+    }
+
     /// Finds the phrases of this layer in a message, scanning left to right and taking the
     /// longest phrase at each position, so that "water pill" is read as one term, not as
     /// "water" and "pill". Phrases do not cross sentence boundaries.
@@ -165,7 +178,7 @@ impl<P> Layer<P> {
         let mut position = 0;
         while position < resolved.len() {
             let mut best: Option<(u32, usize)> = None;
-            if let Some(candidates) = self.by_first.get(&resolved[position].key) {
+            if let Some(candidates) = self.by_first.get(resolved[position].key as usize) {
                 for &candidate in candidates {
                     let keys = &self.entries[candidate as usize].keys;
                     let end = position + keys.len();
@@ -206,7 +219,7 @@ impl<P> Layer<P> {
     pub fn find_overlapping(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
         let mut found = Vec::new();
         for position in 0..resolved.len() {
-            let Some(candidates) = self.by_first.get(&resolved[position].key) else {
+            let Some(candidates) = self.by_first.get(resolved[position].key as usize) else {
                 continue;
             };
             for &candidate in candidates {
@@ -245,14 +258,19 @@ struct FuzzyCandidate {
 pub struct TermIndex {
     /// Spelling variants and irregular forms, mapped to the form the catalogue uses.
     variants: FastMap<Box<str>, Box<str>>,
-    /// Every known surface word: catalogue words and common English words.
+    /// Every catalogue word (and spelling variant of one), with its key.
     words: FastMap<Box<str>, WordEntry>,
+    /// Hashes of the common English words: known, so never read as typos.
+    common: std::collections::HashSet<u64, BuildHasherDefault<FxHasher>>,
     /// Stems of catalogue words.
     stems: FastMap<Box<str>, Key>,
     /// The stem text of each key.
     stem_texts: Vec<Box<str>>,
-    /// Deletion index: hash of a string with up to two letters deleted -> candidates.
-    deletes: FastMap<u64, Vec<u32>>,
+    /// Deletion index: hash of a string with up to two letters deleted -> a range of
+    /// `delete_postings`, the candidates that share that deletion (one flat vector, so building
+    /// it does not allocate per entry).
+    deletes: FastMap<u64, (u32, u32)>,
+    delete_postings: Vec<u32>,
     fuzzy_candidates: Vec<FuzzyCandidate>,
     /// The texts already in `fuzzy_candidates`.
     fuzzy_texts: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
@@ -374,35 +392,53 @@ impl TermIndex {
             }
         }
 
-        // Common words: known, so never read as typos; linked to a key when they share a stem
-        // with a catalogue word ("cramping" -> "cramp").
-        for word in &lexicon.common_words {
-            if index.words.contains_key(word.as_str()) {
-                continue;
+        // Common words: known, so never read as typos. Only their hashes are kept; a common word
+        // that shares a stem with a catalogue word ("cramping") is found through the stem.
+        index.common = lexicon.common_words().map(hash_str).collect();
+        // Spelling variants of catalogue words resolve in one lookup.
+        let variants: Vec<(Box<str>, Box<str>)> = index
+            .variants
+            .iter()
+            .map(|(from, to)| (from.clone(), to.clone()))
+            .collect();
+        for (from, to) in variants {
+            if let Some(found) = index.lookup(&to, &mut String::new()) {
+                index
+                    .words
+                    .entry(from)
+                    .or_insert(WordEntry { key: found.key });
             }
-            let key = index
-                .stems
-                .get(stem(word).as_str())
-                .copied()
-                .unwrap_or(NO_KEY);
-            index.words.insert(word.as_str().into(), WordEntry { key });
         }
         index.build_deletes();
         index
     }
 
-    /// Resolves one normalized message word to a key.
-    pub fn resolve(&self, word: &str, elongated: bool) -> Resolved {
+    /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
+    pub fn resolve(&self, word: &str, elongated: bool, scratch: &mut String) -> Resolved {
         let word = measurement_word(word).unwrap_or(word);
-        let word = self.variants.get(word).map_or(word, |canonical| canonical);
-        if let Some(found) = self.lookup(word) {
+        if let Some(found) = self.lookup(word, scratch) {
             return found;
+        }
+        if self.common.contains(&hash_str(word)) {
+            return Resolved {
+                key: NO_KEY,
+                distance: 0,
+            };
         }
         if elongated {
             let single = single_letters(word);
-            if let Some(found) = self.lookup(&single) {
+            if let Some(found) = self.lookup(&single, scratch) {
                 return found;
             }
+            if self.common.contains(&hash_str(&single)) {
+                return Resolved {
+                    key: NO_KEY,
+                    distance: 0,
+                };
+            }
+        }
+        if let Some(canonical) = self.variants.get(word) {
+            return self.resolve(&canonical.clone(), false, scratch);
         }
         self.fuzzy(word).unwrap_or(Resolved {
             key: NO_KEY,
@@ -412,8 +448,9 @@ impl TermIndex {
 
     /// Resolves every token of a message.
     pub fn resolve_all(&self, tokens: &Tokens) -> Vec<Resolved> {
+        let mut scratch = String::with_capacity(32);
         (0..tokens.tokens.len())
-            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated))
+            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated, &mut scratch))
             .collect()
     }
 
@@ -422,18 +459,19 @@ impl TermIndex {
         self.stem_texts.get(key as usize).map(|text| &**text)
     }
 
-    fn lookup(&self, word: &str) -> Option<Resolved> {
+    /// A catalogue word, or a word sharing a stem with one.
+    fn lookup(&self, word: &str, scratch: &mut String) -> Option<Resolved> {
         if let Some(entry) = self.words.get(word) {
             return Some(Resolved {
                 key: entry.key,
                 distance: 0,
             });
         }
-        let stemmed = stem(word);
+        stem_into(word, scratch);
         let stemmed = self
             .variants
-            .get(stemmed.as_str())
-            .map_or(stemmed.as_str(), |canonical| canonical);
+            .get(scratch.as_str())
+            .map_or(scratch.as_str(), |canonical| canonical);
         self.stems
             .get(stemmed)
             .map(|&key| Resolved { key, distance: 0 })
@@ -464,8 +502,8 @@ impl TermIndex {
             }
         };
         for_each_delete(bytes, max, |hash| {
-            if let Some(candidates) = self.deletes.get(&hash) {
-                consider(candidates);
+            if let Some(&(start, end)) = self.deletes.get(&hash) {
+                consider(&self.delete_postings[start as usize..end as usize]);
             }
         });
         best.map(|(distance, candidate)| Resolved {
@@ -534,30 +572,32 @@ impl TermIndex {
             entry
         } else {
             {
-                let first = keys[0];
                 let text = text.trim().to_owned();
-                macro_rules! push {
-                    ($layer:ident, $payload:expr) => {{
-                        let id = self.$layer.entries.len();
-                        self.$layer.entries.push(Entry {
-                            keys,
-                            words,
-                            text,
-                            payload: $payload,
-                        });
-                        self.$layer
-                            .by_first
-                            .entry(first)
-                            .or_default()
-                            .push(u32::try_from(id).unwrap_or(u32::MAX));
-                        id
-                    }};
-                }
                 match kind {
-                    Kind::Cause => push!(causes, Vec::new()),
-                    Kind::Concept => push!(concepts, Vec::new()),
-                    Kind::Topic => push!(topic, Topic::default()),
-                    Kind::Negation => push!(negation, NegationRole::Pseudo),
+                    Kind::Cause => self.causes.insert(Entry {
+                        keys,
+                        words,
+                        text,
+                        payload: Vec::new(),
+                    }),
+                    Kind::Concept => self.concepts.insert(Entry {
+                        keys,
+                        words,
+                        text,
+                        payload: Vec::new(),
+                    }),
+                    Kind::Topic => self.topic.insert(Entry {
+                        keys,
+                        words,
+                        text,
+                        payload: Topic::default(),
+                    }),
+                    Kind::Negation => self.negation.insert(Entry {
+                        keys,
+                        words,
+                        text,
+                        payload: NegationRole::Pseudo,
+                    }),
                 }
             }
         };
@@ -565,19 +605,43 @@ impl TermIndex {
     }
 
     fn build_deletes(&mut self) {
-        let mut deletes: FastMap<u64, Vec<u32>> = FastMap::default();
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
         for (id, candidate) in self.fuzzy_candidates.iter().enumerate() {
-            let max = if candidate.text.len() >= 6 { 2 } else { 1 };
+            // Two deletions only where a two-edit match is allowed at all (see allowed_distance).
+            let max = if candidate.text.len() >= 7 { 2 } else { 1 };
             let id = u32::try_from(id).unwrap_or(u32::MAX);
             for_each_delete(candidate.text.as_bytes(), max, |hash| {
-                let list = deletes.entry(hash).or_default();
-                if list.last() != Some(&id) {
-                    list.push(id);
-                }
+                pairs.push((hash, id))
             });
         }
-        self.deletes = deletes;
+        pairs.sort_unstable();
+        pairs.dedup();
+        self.delete_postings = pairs.iter().map(|&(_, id)| id).collect();
+        self.deletes =
+            FastMap::with_capacity_and_hasher(pairs.len(), BuildHasherDefault::default());
+        let mut start = 0;
+        while start < pairs.len() {
+            let hash = pairs[start].0;
+            let end = start
+                + pairs[start..]
+                    .iter()
+                    .take_while(|(h, _)| *h == hash)
+                    .count();
+            self.deletes.insert(hash, (to_u32(start), to_u32(end)));
+            start = end;
+        }
     }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn hash_str(text: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.write_u64(text.len() as u64);
+    hasher.finish()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,18 @@
 
 /// The stem of a lowercase word. Words of three letters or fewer are returned unchanged.
 pub fn stem(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    stem_into(word, &mut out);
+    out
+}
+
+/// Writes the stem of `word` into `out` (cleared first), so hot loops can reuse one buffer.
+pub fn stem_into(word: &str, out: &mut String) {
+    out.clear();
     let mut stem = word;
     if stem.len() <= 3 || !stem.is_ascii() {
-        return stem.to_owned();
+        out.push_str(stem);
+        return;
     }
     let mut replacement: Option<&str> = None;
     if let Some(base) = stem.strip_suffix("ies").filter(|base| base.len() >= 2) {
@@ -50,7 +59,6 @@ pub fn stem(word: &str) -> String {
             stem = base;
         }
     }
-    let mut out = String::with_capacity(stem.len() + 1);
     out.push_str(stem);
     if let Some(tail) = replacement {
         out.push_str(tail);
@@ -59,7 +67,6 @@ pub fn stem(word: &str) -> String {
     if out.len() > 3 && out.ends_with('e') && !out.ends_with("ee") {
         out.pop();
     }
-    out
 }
 
 fn has_vowel(text: &str) -> bool {

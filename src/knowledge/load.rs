@@ -509,21 +509,15 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 spelling: raw.spelling,
                 irregular: raw.irregular,
                 emoji: raw.emoji,
-                common_words: Vec::new(),
+                common_words_text: String::new(),
             }
         }),
     };
     match (file_ref("common_words.txt"), lexicon.as_mut()) {
         (None, _) => check.whole("common_words.txt", "missing file"),
         (Some(file), Some(lexicon)) => {
-            lexicon.common_words = file
-                .text
-                .lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                .map(str::to_lowercase)
-                .collect();
-            if lexicon.common_words.is_empty() {
+            lexicon.common_words_text = file.text.to_lowercase();
+            if lexicon.common_words().next().is_none() {
                 check.whole(file.name, "no words");
             }
         }

@@ -244,8 +244,19 @@ pub struct Lexicon {
     pub irregular: BTreeMap<String, String>,
     /// Emoji that carry meaning, mapped to words ("🦵" -> "leg").
     pub emoji: BTreeMap<String, String>,
-    /// Common English words: correctly spelled, so never treated as typos of a term.
-    pub common_words: Vec<String>,
+    /// Common English words, one per line, lowercase: correctly spelled, so never treated as
+    /// typos of a term. Kept as one string; see [`Lexicon::common_words`].
+    pub common_words_text: String,
+}
+
+impl Lexicon {
+    /// The common English words.
+    pub fn common_words(&self) -> impl Iterator<Item = &str> {
+        self.common_words_text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+    }
 }
 
 impl Catalogue {
