@@ -41,21 +41,15 @@ fn message(len: usize) -> String {
 }
 
 fn analyzer() -> Analyzer {
-    Analyzer::new(Arc::new(
-        Catalogue::embedded().expect("the shipped catalogue loads"),
-    ))
+    Analyzer::new(Arc::new(Catalogue::embedded().expect("the shipped catalogue loads")))
 }
 
 fn typical(c: &mut Criterion) {
     let analyzer = analyzer();
     let text = message(200);
-    c.bench_function("analyze/typical_200_chars", |b| {
-        b.iter(|| analyzer.analyze(black_box(&text)))
-    });
+    c.bench_function("analyze/typical_200_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
     let text = message(2_000);
-    c.bench_function("analyze/discord_max_2000_chars", |b| {
-        b.iter(|| analyzer.analyze(black_box(&text)))
-    });
+    c.bench_function("analyze/discord_max_2000_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
 }
 
 fn growth(c: &mut Criterion) {
@@ -64,9 +58,7 @@ fn growth(c: &mut Criterion) {
     for len in [100, 1_000, 10_000, 100_000] {
         let text = message(len);
         group.throughput(Throughput::Bytes(len as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(len), &text, |b, text| {
-            b.iter(|| analyzer.analyze(text))
-        });
+        group.bench_with_input(BenchmarkId::from_parameter(len), &text, |b, text| b.iter(|| analyzer.analyze(text)));
     }
     group.finish();
 }
@@ -91,14 +83,8 @@ fn batch(c: &mut Criterion) {
     group.bench_function("json_lines_1000", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(lines * 600);
-            let failures = ask_batch(
-                &bot,
-                Format::Json,
-                input.as_bytes(),
-                &mut out,
-                &mut std::io::sink(),
-            )
-            .expect("in memory");
+            let failures =
+                ask_batch(&bot, Format::Json, input.as_bytes(), &mut out, &mut std::io::sink()).expect("in memory");
             assert_eq!(failures, 0);
             out
         });

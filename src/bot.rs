@@ -66,9 +66,7 @@ pub struct Bot {
 impl Bot {
     /// A bot over `catalogue`; builds the analyzer's index once.
     pub fn new(catalogue: Catalogue) -> Bot {
-        Bot {
-            analyzer: Analyzer::new(Arc::new(catalogue)),
-        }
+        Bot { analyzer: Analyzer::new(Arc::new(catalogue)) }
     }
 
     /// The catalogue the bot answers from.
@@ -121,46 +119,23 @@ impl Bot {
             .collect();
 
         let mut reply = if !analysis.on_topic && analysis.red_flags.is_empty() {
-            let mut reply = Reply::new(
-                ReplyKind::OffTopic,
-                "I can only help with calf twitches and leg cramps",
-                catalogue,
-            );
+            let mut reply =
+                Reply::new(ReplyKind::OffTopic, "I can only help with calf twitches and leg cramps", catalogue);
             reply.intro = Some(catalogue.guidance.off_topic.clone());
             reply
         } else if analysis.causes.is_empty() {
-            let mut reply = Reply::new(
-                ReplyKind::Overview,
-                "Calf twitching and hamstring cramps: an overview",
-                catalogue,
-            );
+            let mut reply =
+                Reply::new(ReplyKind::Overview, "Calf twitching and hamstring cramps: an overview", catalogue);
             reply.intro = Some(catalogue.guidance.overview.clone());
             let mut common = Section::new("Common causes");
-            common.items = catalogue
-                .causes
-                .iter()
-                .map(|cause| Item {
-                    text: one_line(cause),
-                    source: None,
-                })
-                .collect();
+            common.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
             reply.sections.push(common);
             let mut helps = Section::new("What generally helps");
-            helps.items = catalogue
-                .guidance
-                .prevention
-                .iter()
-                .take(4)
-                .map(tip_item)
-                .collect();
+            helps.items = catalogue.guidance.prevention.iter().take(4).map(tip_item).collect();
             reply.sections.push(helps);
             reply
         } else {
-            let mut reply = Reply::new(
-                ReplyKind::Analysis,
-                "What your description resembles",
-                catalogue,
-            );
+            let mut reply = Reply::new(ReplyKind::Analysis, "What your description resembles", catalogue);
             reply.intro = Some(
                 "These are possibilities that match your words, not a diagnosis. Most calf twitches and cramps are harmless."
                     .to_owned(),
@@ -171,12 +146,7 @@ impl Bot {
                 section.cause_id = Some(cause.id.clone());
                 section.why = Some(why_line(&found.evidence));
                 section.body = Some(cause.summary.clone());
-                section.items = cause
-                    .tips
-                    .iter()
-                    .take(TIPS_PER_CAUSE)
-                    .map(tip_item)
-                    .collect();
+                section.items = cause.tips.iter().take(TIPS_PER_CAUSE).map(tip_item).collect();
                 reply.sections.push(section);
             }
             reply
@@ -240,14 +210,7 @@ impl Bot {
         professional.body = Some(cause.see_a_professional.clone());
         reply.sections.push(professional);
         let mut sources = Section::new("Sources");
-        sources.items = cause
-            .sources
-            .iter()
-            .map(|source| Item {
-                text: source_line(source),
-                source: None,
-            })
-            .collect();
+        sources.items = cause.sources.iter().map(|source| Item { text: source_line(source), source: None }).collect();
         reply.sections.push(sources);
         reply
     }
@@ -258,14 +221,7 @@ impl Bot {
         let mut reply = Reply::new(ReplyKind::CauseList, "Nine common causes", catalogue);
         reply.intro = Some("Use /cause with a name for the full card.".to_owned());
         let mut list = Section::new("Causes");
-        list.items = catalogue
-            .causes
-            .iter()
-            .map(|cause| Item {
-                text: one_line(cause),
-                source: None,
-            })
-            .collect();
+        list.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
         reply.sections.push(list);
         reply
     }
@@ -274,10 +230,7 @@ impl Bot {
     pub fn tips(&self, kind: TipsKind) -> Reply {
         let catalogue = self.catalogue();
         let (title, tips) = match kind {
-            TipsKind::Prevention => (
-                "Preventing twitches and cramps",
-                &catalogue.guidance.prevention,
-            ),
+            TipsKind::Prevention => ("Preventing twitches and cramps", &catalogue.guidance.prevention),
             TipsKind::Treatment => ("What helps when it happens", &catalogue.guidance.treatment),
         };
         let mut reply = Reply::new(ReplyKind::Tips, title, catalogue);
@@ -289,10 +242,7 @@ impl Bot {
             .guidance
             .see_a_professional
             .iter()
-            .map(|line| Item {
-                text: line.clone(),
-                source: None,
-            })
+            .map(|line| Item { text: line.clone(), source: None })
             .collect();
         reply.sections.push(professional);
         reply
@@ -301,11 +251,7 @@ impl Bot {
     /// What the bot is and is not.
     pub fn about(&self) -> Reply {
         let catalogue = self.catalogue();
-        let mut reply = Reply::new(
-            ReplyKind::About,
-            format!("crampbot {}", env!("CARGO_PKG_VERSION")),
-            catalogue,
-        );
+        let mut reply = Reply::new(ReplyKind::About, format!("crampbot {}", env!("CARGO_PKG_VERSION")), catalogue);
         reply.intro = Some(
             "I match descriptions of calf twitching and hamstring cramps against nine common causes and say which ones your words resemble, why, and what generally helps. I am not a doctor and I do not diagnose."
                 .to_owned(),
@@ -323,14 +269,8 @@ impl Bot {
         );
         reply.sections.push(privacy);
         let mut sources = Section::new("Sources");
-        sources.items = catalogue
-            .sources
-            .values()
-            .map(|source| Item {
-                text: source_line(source),
-                source: None,
-            })
-            .collect();
+        sources.items =
+            catalogue.sources.values().map(|source| Item { text: source_line(source), source: None }).collect();
         reply.sections.push(sources);
         reply
     }
@@ -355,10 +295,7 @@ impl Bot {
             "/about: what I am and am not, sources and privacy",
         ]
         .into_iter()
-        .map(|text| Item {
-            text: text.to_owned(),
-            source: None,
-        })
+        .map(|text| Item { text: text.to_owned(), source: None })
         .collect();
         reply.sections.push(commands);
         reply
@@ -370,9 +307,7 @@ impl Bot {
         let catalogue = self.catalogue();
         let query = partial.trim().to_lowercase();
         let mut scored: Vec<(f64, usize)> = if query.is_empty() {
-            (0..catalogue.causes.len())
-                .map(|index| (1.0, index))
-                .collect()
+            (0..catalogue.causes.len()).map(|index| (1.0, index)).collect()
         } else {
             let analysis = self.analyzer.analyze(&query);
             catalogue
@@ -381,12 +316,8 @@ impl Bot {
                 .enumerate()
                 .map(|(index, cause)| {
                     let by_name = name_similarity(&query, cause);
-                    let by_vocabulary = if analysis.causes.iter().any(|found| found.cause == index)
-                    {
-                        0.85
-                    } else {
-                        0.0
-                    };
+                    let by_vocabulary =
+                        if analysis.causes.iter().any(|found| found.cause == index) { 0.85 } else { 0.0 };
                     (by_name.max(by_vocabulary), index)
                 })
                 .filter(|(score, _)| *score >= 0.78)
@@ -398,10 +329,7 @@ impl Bot {
             .take(MAX_CHOICES)
             .map(|(_, index)| {
                 let cause = &catalogue.causes[index];
-                Choice {
-                    name: truncate_chars(&cause.name, MAX_CHOICE_CHARS),
-                    value: cause.id.clone(),
-                }
+                Choice { name: truncate_chars(&cause.name, MAX_CHOICE_CHARS), value: cause.id.clone() }
             })
             .collect()
     }
@@ -413,10 +341,7 @@ impl Bot {
         self.catalogue().causes.iter().find(|cause| {
             cause.id == query
                 || cause.name.to_lowercase().replace(' ', "_") == query
-                || cause
-                    .synonyms
-                    .iter()
-                    .any(|synonym| synonym.to_lowercase().replace(' ', "_") == query)
+                || cause.synonyms.iter().any(|synonym| synonym.to_lowercase().replace(' ', "_") == query)
         })
     }
 }
@@ -425,10 +350,7 @@ impl Bot {
 /// a synonym (so "neuro" prefers "Neurological conditions" to the synonym "neuropathy"), and
 /// Jaro-Winkler similarity for typos.
 fn name_similarity(query: &str, cause: &Cause) -> f64 {
-    let mut candidates: Vec<(String, f64)> = vec![
-        (cause.name.to_lowercase(), 1.0),
-        (cause.id.replace('_', " "), 1.0),
-    ];
+    let mut candidates: Vec<(String, f64)> = vec![(cause.name.to_lowercase(), 1.0), (cause.id.replace('_', " "), 1.0)];
     candidates.extend(cause.synonyms.iter().map(|s| (s.to_lowercase(), 0.97)));
     let mut best: f64 = 0.0;
     for (candidate, weight) in &candidates {
@@ -453,10 +375,7 @@ fn name_similarity(query: &str, cause: &Cause) -> f64 {
 }
 
 fn tip_item(tip: &Tip) -> Item {
-    Item {
-        text: tip.text.clone(),
-        source: Some(tip.source.clone()),
-    }
+    Item { text: tip.text.clone(), source: Some(tip.source.clone()) }
 }
 
 fn one_line(cause: &Cause) -> String {

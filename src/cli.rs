@@ -84,39 +84,23 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let bot = Bot::new(catalogue);
     match cli.command {
         Command::Check => unreachable!("handled above"),
-        Command::Ask {
-            format,
-            batch: true,
-            ..
-        } => {
+        Command::Ask { format, batch: true, .. } => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
             let failures = ask_batch(&bot, format, stdin, stdout, &mut std::io::stderr().lock())?;
-            Ok(if failures == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Ask { format, text, .. } => {
             let text = text.join(" ");
             if text.len() > MAX_TEXT_BYTES {
-                return Err(format!(
-                    "the text is {} bytes; the limit is {MAX_TEXT_BYTES}",
-                    text.len()
-                )
-                .into());
+                return Err(format!("the text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()).into());
             }
             let mut stdout = std::io::stdout().lock();
             match format {
                 Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
-                    writeln!(
-                        stdout,
-                        "{}",
-                        analysis_json(None, &analysis, bot.catalogue())
-                    )?;
+                    writeln!(stdout, "{}", analysis_json(None, &analysis, bot.catalogue()))?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -138,10 +122,8 @@ pub fn load_catalogue(config: &Config) -> Result<Catalogue, LoadError> {
 }
 
 fn check(config: &Config) -> ExitCode {
-    let origin = config.knowledge_dir.as_ref().map_or_else(
-        || "built-in knowledge/".to_owned(),
-        |dir| dir.display().to_string(),
-    );
+    let origin =
+        config.knowledge_dir.as_ref().map_or_else(|| "built-in knowledge/".to_owned(), |dir| dir.display().to_string());
     match load_catalogue(config) {
         Ok(catalogue) => {
             let _ = writeln!(
@@ -203,10 +185,7 @@ pub fn ask_batch(
             Ok((id, text)) => match format {
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
-                    serde_json::to_writer(
-                        &mut output,
-                        &analysis_json(id.as_ref(), &analysis, bot.catalogue()),
-                    )?;
+                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &analysis, bot.catalogue()))?;
                     output.write_all(b"\n")?;
                 }
                 Format::Text => {
@@ -232,26 +211,16 @@ pub fn ask_batch(
 type BatchLineError = (Option<Value>, String);
 
 fn parse_batch_line(line: &str) -> Result<(Option<Value>, String), BatchLineError> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
+    let value: Value = serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
     let Value::Object(mut object) = value else {
-        return Err((
-            None,
-            "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned(),
-        ));
+        return Err((None, "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()));
     };
     let id = object.remove("id");
     match object.remove("text") {
-        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => Err((
-            id,
-            format!(
-                "text is {} bytes; the limit is {MAX_TEXT_BYTES}",
-                text.len()
-            ),
-        )),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err((id, "text is empty".to_owned()))
+        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
+            Err((id, format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len())))
         }
+        Some(Value::String(text)) if text.trim().is_empty() => Err((id, "text is empty".to_owned())),
         Some(Value::String(text)) => Ok((id, text)),
         Some(_) => Err((id, "`text` must be a string".to_owned())),
         None => Err((id, "no `text` field".to_owned())),

@@ -16,10 +16,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "clock.rs is the one place that reads the wall clock"
-        )]
+        #[expect(clippy::disallowed_methods, reason = "clock.rs is the one place that reads the wall clock")]
         Timestamp::now()
     }
 }

@@ -152,18 +152,13 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let raw = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
                 RawConfig::parse(&text, &path.display().to_string())?
             }
             None => RawConfig::default(),
         };
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "config.rs is the one place that reads the environment"
-        )]
+        #[expect(clippy::disallowed_methods, reason = "config.rs is the one place that reads the environment")]
         let lookup = |name: &str| std::env::var(name).ok();
         Config::from_raw(raw, lookup)
     }
@@ -172,10 +167,7 @@ impl Config {
     ///
     /// # Errors
     /// The first bad value, naming its key.
-    pub fn from_raw(
-        mut raw: RawConfig,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn from_raw(mut raw: RawConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         if let Some(token) = env("DISCORD_TOKEN") {
             raw.discord.token = Some(token);
         }
@@ -183,11 +175,10 @@ impl Config {
             raw.discord.api_base = Some(base);
         }
         if let Some(guild) = env("CRAMPBOT_GUILD_ID") {
-            raw.discord.guild_id =
-                Some(guild.trim().parse().map_err(|_| ConfigError::Invalid {
-                    key: "CRAMPBOT_GUILD_ID".into(),
-                    message: format!("{guild:?} is not a Discord id (a positive whole number)"),
-                })?);
+            raw.discord.guild_id = Some(guild.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: "CRAMPBOT_GUILD_ID".into(),
+                message: format!("{guild:?} is not a Discord id (a positive whole number)"),
+            })?);
         }
         if let Some(dir) = env("CRAMPBOT_KNOWLEDGE") {
             raw.knowledge.dir = Some(PathBuf::from(dir));
@@ -196,11 +187,10 @@ impl Config {
             raw.reminders.database = Some(PathBuf::from(database));
         }
         if let Some(grace) = env("CRAMPBOT_GRACE_MINUTES") {
-            raw.reminders.grace_minutes =
-                Some(grace.trim().parse().map_err(|_| ConfigError::Invalid {
-                    key: "CRAMPBOT_GRACE_MINUTES".into(),
-                    message: format!("{grace:?} is not a whole number of minutes"),
-                })?);
+            raw.reminders.grace_minutes = Some(grace.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: "CRAMPBOT_GRACE_MINUTES".into(),
+                message: format!("{grace:?} is not a whole number of minutes"),
+            })?);
         }
 
         let token = match raw.discord.token {
@@ -243,22 +233,12 @@ impl Config {
                 message: format!("{grace_minutes} is outside 0..=1440 (a day)"),
             });
         }
-        let database = raw
-            .reminders
-            .database
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATABASE));
+        let database = raw.reminders.database.unwrap_or_else(|| PathBuf::from(DEFAULT_DATABASE));
         if database.as_os_str().is_empty() {
-            return Err(ConfigError::Invalid {
-                key: "reminders.database".into(),
-                message: "is empty".into(),
-            });
+            return Err(ConfigError::Invalid { key: "reminders.database".into(), message: "is empty".into() });
         }
         Ok(Config {
-            discord: DiscordConfig {
-                token,
-                api_base,
-                guild_id: raw.discord.guild_id,
-            },
+            discord: DiscordConfig { token, api_base, guild_id: raw.discord.guild_id },
             knowledge_dir: raw.knowledge.dir,
             reminders: RemindersConfig {
                 database,
@@ -275,9 +255,7 @@ impl RawConfig {
     /// Invalid TOML or an unknown key, with its line.
     pub fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|err| {
-            let line = err
-                .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
             ConfigError::Parse {
                 path: name.to_owned(),
                 message: match line {

@@ -150,10 +150,7 @@ pub struct Layer<P> {
 
 impl<P> Default for Layer<P> {
     fn default() -> Self {
-        Layer {
-            by_first: Vec::new(),
-            entries: Vec::new(),
-        }
+        Layer { by_first: Vec::new(), entries: Vec::new() }
     }
 }
 
@@ -185,13 +182,9 @@ impl<P> Layer<P> {
                     if end > resolved.len() || best.is_some_and(|(_, len)| len >= keys.len()) {
                         continue;
                     }
-                    let same_keys = keys
-                        .iter()
-                        .zip(&resolved[position..end])
-                        .all(|(key, word)| *key == word.key);
-                    let one_sentence = tokens.tokens[position + 1..end]
-                        .iter()
-                        .all(|token| token.boundary != Boundary::Sentence);
+                    let same_keys = keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key);
+                    let one_sentence =
+                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence);
                     if same_keys && one_sentence {
                         best = Some((candidate, keys.len()));
                     }
@@ -199,11 +192,7 @@ impl<P> Layer<P> {
             }
             match best {
                 Some((entry, len)) => {
-                    found.push(Found {
-                        entry,
-                        start: position,
-                        end: position + len,
-                    });
+                    found.push(Found { entry, start: position, end: position + len });
                     position += len;
                 }
                 None => position += 1,
@@ -226,19 +215,10 @@ impl<P> Layer<P> {
                 let keys = &self.entries[candidate as usize].keys;
                 let end = position + keys.len();
                 if end <= resolved.len()
-                    && keys
-                        .iter()
-                        .zip(&resolved[position..end])
-                        .all(|(key, word)| *key == word.key)
-                    && tokens.tokens[position + 1..end]
-                        .iter()
-                        .all(|token| token.boundary != Boundary::Sentence)
+                    && keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key)
+                    && tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence)
                 {
-                    found.push(Found {
-                        entry: candidate,
-                        start: position,
-                        end,
-                    });
+                    found.push(Found { entry: candidate, start: position, end });
                 }
             }
         }
@@ -306,72 +286,70 @@ impl TermIndex {
     /// Builds the index for a validated catalogue.
     pub fn build(catalogue: &Catalogue) -> TermIndex {
         let lexicon = &catalogue.lexicon;
-        let mut index = TermIndex {
-            emoji: lexicon.emoji.clone(),
-            ..TermIndex::default()
-        };
+        let mut index = TermIndex { emoji: lexicon.emoji.clone(), ..TermIndex::default() };
         for (from, to) in lexicon.spelling.iter().chain(&lexicon.irregular) {
-            index
-                .variants
-                .insert(from.to_lowercase().into(), to.to_lowercase().into());
+            index.variants.insert(from.to_lowercase().into(), to.to_lowercase().into());
         }
 
+        index.add_causes(catalogue);
+        index.add_concepts(catalogue);
+        index.add_lexicon(lexicon);
+
+        // Common words: known, so never read as typos. Only their hashes are kept; a common word
+        // that shares a stem with a catalogue word ("cramping") is found through the stem.
+        index.common = lexicon.common_words().map(hash_str).collect();
+        // Spelling variants of catalogue words resolve in one lookup.
+        let variants: Vec<(Box<str>, Box<str>)> =
+            index.variants.iter().map(|(from, to)| (from.clone(), to.clone())).collect();
+        for (from, to) in variants {
+            if let Some(found) = index.lookup(&to, &mut String::new()) {
+                index.words.entry(from).or_insert(WordEntry { key: found.key });
+            }
+        }
+        index.build_deletes();
+        index
+    }
+
+    /// Adds every cause's vocabulary and contrary statements to the cause layer.
+    fn add_causes(&mut self, catalogue: &Catalogue) {
         for (cause_index, cause) in catalogue.causes.iter().enumerate() {
             let cause_index = u8::try_from(cause_index).unwrap_or(u8::MAX);
             for term in &cause.vocabulary {
-                let reference = CauseRef {
-                    cause: cause_index,
-                    strength: term.strength,
-                    against: false,
-                };
-                index.add_phrase(Kind::Cause, &term.text, |layers, entry| {
-                    push_unique(&mut layers.causes.entries[entry].payload, reference)
+                let reference = CauseRef { cause: cause_index, strength: term.strength, against: false };
+                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });
             }
             for term in &cause.against {
-                let reference = CauseRef {
-                    cause: cause_index,
-                    strength: term.strength,
-                    against: true,
-                };
-                index.add_phrase(Kind::Cause, &term.text, |layers, entry| {
-                    push_unique(&mut layers.causes.entries[entry].payload, reference)
+                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true };
+                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });
             }
         }
+    }
+
+    /// Adds the red-flag concepts to the concept layer.
+    fn add_concepts(&mut self, catalogue: &Catalogue) {
         for (concept_index, concept) in catalogue.concepts.iter().enumerate() {
             let concept_index = u16::try_from(concept_index).unwrap_or(u16::MAX);
             for term in &concept.terms {
-                index.add_phrase(Kind::Concept, term, |layers, entry| {
-                    push_unique(&mut layers.concepts.entries[entry].payload, concept_index)
+                self.add_phrase(Kind::Concept, term, |layers, entry| {
+                    push_unique(&mut layers.concepts.entries[entry].payload, concept_index);
                 });
             }
         }
+    }
+
+    /// Adds the topic words and negation phrases.
+    fn add_lexicon(&mut self, lexicon: &crate::knowledge::Lexicon) {
         for (words, topic) in [
-            (
-                &lexicon.body,
-                Topic {
-                    body: true,
-                    ..Topic::default()
-                },
-            ),
-            (
-                &lexicon.symptom,
-                Topic {
-                    symptom: true,
-                    ..Topic::default()
-                },
-            ),
-            (
-                &lexicon.activity,
-                Topic {
-                    activity: true,
-                    ..Topic::default()
-                },
-            ),
+            (&lexicon.body, Topic { body: true, ..Topic::default() }),
+            (&lexicon.symptom, Topic { symptom: true, ..Topic::default() }),
+            (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
         ] {
             for word in words {
-                index.add_phrase(Kind::Topic, word, |layers, entry| {
+                self.add_phrase(Kind::Topic, word, |layers, entry| {
                     let payload = &mut layers.topic.entries[entry].payload;
                     payload.body |= topic.body;
                     payload.symptom |= topic.symptom;
@@ -386,31 +364,11 @@ impl TermIndex {
             (&lexicon.negation_terminators, NegationRole::Terminator),
         ] {
             for word in words {
-                index.add_phrase(Kind::Negation, word, |layers, entry| {
-                    layers.negation.entries[entry].payload = role
+                self.add_phrase(Kind::Negation, word, |layers, entry| {
+                    layers.negation.entries[entry].payload = role;
                 });
             }
         }
-
-        // Common words: known, so never read as typos. Only their hashes are kept; a common word
-        // that shares a stem with a catalogue word ("cramping") is found through the stem.
-        index.common = lexicon.common_words().map(hash_str).collect();
-        // Spelling variants of catalogue words resolve in one lookup.
-        let variants: Vec<(Box<str>, Box<str>)> = index
-            .variants
-            .iter()
-            .map(|(from, to)| (from.clone(), to.clone()))
-            .collect();
-        for (from, to) in variants {
-            if let Some(found) = index.lookup(&to, &mut String::new()) {
-                index
-                    .words
-                    .entry(from)
-                    .or_insert(WordEntry { key: found.key });
-            }
-        }
-        index.build_deletes();
-        index
     }
 
     /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
@@ -420,10 +378,7 @@ impl TermIndex {
             return found;
         }
         if self.common.contains(&hash_str(word)) {
-            return Resolved {
-                key: NO_KEY,
-                distance: 0,
-            };
+            return Resolved { key: NO_KEY, distance: 0 };
         }
         if elongated {
             let single = single_letters(word);
@@ -431,19 +386,13 @@ impl TermIndex {
                 return found;
             }
             if self.common.contains(&hash_str(&single)) {
-                return Resolved {
-                    key: NO_KEY,
-                    distance: 0,
-                };
+                return Resolved { key: NO_KEY, distance: 0 };
             }
         }
         if let Some(canonical) = self.variants.get(word) {
             return self.resolve(&canonical.clone(), false, scratch);
         }
-        self.fuzzy(word).unwrap_or(Resolved {
-            key: NO_KEY,
-            distance: 0,
-        })
+        self.fuzzy(word).unwrap_or(Resolved { key: NO_KEY, distance: 0 })
     }
 
     /// Resolves every token of a message.
@@ -462,19 +411,11 @@ impl TermIndex {
     /// A catalogue word, or a word sharing a stem with one.
     fn lookup(&self, word: &str, scratch: &mut String) -> Option<Resolved> {
         if let Some(entry) = self.words.get(word) {
-            return Some(Resolved {
-                key: entry.key,
-                distance: 0,
-            });
+            return Some(Resolved { key: entry.key, distance: 0 });
         }
         stem_into(word, scratch);
-        let stemmed = self
-            .variants
-            .get(scratch.as_str())
-            .map_or(scratch.as_str(), |canonical| canonical);
-        self.stems
-            .get(stemmed)
-            .map(|&key| Resolved { key, distance: 0 })
+        let stemmed = self.variants.get(scratch.as_str()).map_or(scratch.as_str(), |canonical| canonical);
+        self.stems.get(stemmed).map(|&key| Resolved { key, distance: 0 })
     }
 
     fn fuzzy(&self, word: &str) -> Option<Resolved> {
@@ -487,9 +428,7 @@ impl TermIndex {
         let mut consider = |candidates: &[u32]| {
             for &candidate in candidates {
                 let text = &self.fuzzy_candidates[candidate as usize].text;
-                if text.as_bytes()[0] != bytes[0]
-                    || text.len().abs_diff(bytes.len()) > usize::from(max)
-                {
+                if text.as_bytes()[0] != bytes[0] || text.len().abs_diff(bytes.len()) > usize::from(max) {
                     continue;
                 }
                 let distance = strsim::osa_distance(word, text);
@@ -506,18 +445,12 @@ impl TermIndex {
                 consider(&self.delete_postings[start as usize..end as usize]);
             }
         });
-        best.map(|(distance, candidate)| Resolved {
-            key: self.fuzzy_candidates[candidate as usize].key,
-            distance,
-        })
+        best.map(|(distance, candidate)| Resolved { key: self.fuzzy_candidates[candidate as usize].key, distance })
     }
 
     /// The key of a catalogue word, creating it if new.
     fn key_of(&mut self, word: &str, fuzzy: bool) -> Key {
-        let word = self
-            .variants
-            .get(word)
-            .map_or_else(|| word.to_owned(), ToString::to_string);
+        let word = self.variants.get(word).map_or_else(|| word.to_owned(), ToString::to_string);
         let stemmed = stem(&word);
         let next = Key::try_from(self.stem_texts.len()).unwrap_or(NO_KEY - 1);
         let key = *self.stems.entry(stemmed.as_str().into()).or_insert(next);
@@ -534,10 +467,7 @@ impl TermIndex {
                     && text.bytes().all(|b| b.is_ascii_lowercase())
                     && self.fuzzy_texts.insert(text.into())
                 {
-                    self.fuzzy_candidates.push(FuzzyCandidate {
-                        text: text.into(),
-                        key,
-                    });
+                    self.fuzzy_candidates.push(FuzzyCandidate { text: text.into(), key });
                 }
             }
         }
@@ -553,9 +483,7 @@ impl TermIndex {
         let words: Box<[Box<str>]> = (0..tokens.tokens.len())
             .map(|i| {
                 let word = tokens.word(i);
-                self.variants
-                    .get(word)
-                    .map_or_else(|| word.into(), Clone::clone)
+                self.variants.get(word).map_or_else(|| word.into(), Clone::clone)
             })
             .collect();
         let keys: Box<[Key]> = words.iter().map(|word| self.key_of(word, fuzzy)).collect();
@@ -574,30 +502,10 @@ impl TermIndex {
             {
                 let text = text.trim().to_owned();
                 match kind {
-                    Kind::Cause => self.causes.insert(Entry {
-                        keys,
-                        words,
-                        text,
-                        payload: Vec::new(),
-                    }),
-                    Kind::Concept => self.concepts.insert(Entry {
-                        keys,
-                        words,
-                        text,
-                        payload: Vec::new(),
-                    }),
-                    Kind::Topic => self.topic.insert(Entry {
-                        keys,
-                        words,
-                        text,
-                        payload: Topic::default(),
-                    }),
-                    Kind::Negation => self.negation.insert(Entry {
-                        keys,
-                        words,
-                        text,
-                        payload: NegationRole::Pseudo,
-                    }),
+                    Kind::Cause => self.causes.insert(Entry { keys, words, text, payload: Vec::new() }),
+                    Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
+                    Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
+                    Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRole::Pseudo }),
                 }
             }
         };
@@ -611,22 +519,17 @@ impl TermIndex {
             let max = if candidate.text.len() >= 7 { 2 } else { 1 };
             let id = u32::try_from(id).unwrap_or(u32::MAX);
             for_each_delete(candidate.text.as_bytes(), max, |hash| {
-                pairs.push((hash, id))
+                pairs.push((hash, id));
             });
         }
         pairs.sort_unstable();
         pairs.dedup();
         self.delete_postings = pairs.iter().map(|&(_, id)| id).collect();
-        self.deletes =
-            FastMap::with_capacity_and_hasher(pairs.len(), BuildHasherDefault::default());
+        self.deletes = FastMap::with_capacity_and_hasher(pairs.len(), BuildHasherDefault::default());
         let mut start = 0;
         while start < pairs.len() {
             let hash = pairs[start].0;
-            let end = start
-                + pairs[start..]
-                    .iter()
-                    .take_while(|(h, _)| *h == hash)
-                    .count();
+            let end = start + pairs[start..].iter().take_while(|(h, _)| *h == hash).count();
             self.deletes.insert(hash, (to_u32(start), to_u32(end)));
             start = end;
         }

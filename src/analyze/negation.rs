@@ -21,9 +21,7 @@ pub fn scopes(tokens: &Tokens, triggers: &[(Found, NegationRole)]) -> Vec<Option
     let n = tokens.tokens.len();
     let mut in_trigger = vec![false; n];
     for (found, _) in triggers {
-        in_trigger[found.start..found.end]
-            .iter_mut()
-            .for_each(|flag| *flag = true);
+        in_trigger[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
     }
     let mut negated_by = vec![None; n];
     for (trigger, (found, role)) in triggers.iter().enumerate() {
@@ -31,8 +29,7 @@ pub fn scopes(tokens: &Tokens, triggers: &[(Found, NegationRole)]) -> Vec<Option
             NegationRole::Pre => {
                 let mut position = found.end;
                 while position < n && position - found.end < MAX_FORWARD {
-                    if tokens.tokens[position].boundary >= Boundary::Clause || in_trigger[position]
-                    {
+                    if tokens.tokens[position].boundary >= Boundary::Clause || in_trigger[position] {
                         break;
                     }
                     negated_by[position].get_or_insert(trigger);

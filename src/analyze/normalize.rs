@@ -72,9 +72,7 @@ fn classify(c: char) -> CharClass {
         '.' => CharClass::Period,
         '!' | '?' | ';' | '\n' | '\r' | '…' | '。' => CharClass::Sentence,
         c if c.is_whitespace() => CharClass::Space,
-        '"' | '“' | '”' | '*' | '_' | '#' | '@' | '~' | '<' | '>' | '|' | '^' => {
-            CharClass::Space
-        }
+        '"' | '“' | '”' | '*' | '_' | '#' | '@' | '~' | '<' | '>' | '|' | '^' => CharClass::Space,
         // Commas, colons, brackets, dashes, slashes, plus signs, ampersands, emoji and symbols.
         _ => CharClass::Clause,
     }
@@ -110,11 +108,7 @@ impl Scanner {
         if self.pending == Boundary::Sentence && !self.out.tokens.is_empty() {
             self.sentence += 1;
         }
-        let boundary = if self.out.tokens.is_empty() {
-            Boundary::Sentence
-        } else {
-            self.pending
-        };
+        let boundary = if self.out.tokens.is_empty() { Boundary::Sentence } else { self.pending };
         self.out.tokens.push(Token {
             span,
             norm: norm_start..self.out.buffer.len(),
@@ -129,10 +123,7 @@ impl Scanner {
 /// Splits and normalizes `text`. `emoji` maps emoji the lexicon knows to words.
 pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
     let mut scan = Scanner {
-        out: Tokens {
-            buffer: String::with_capacity(text.len()),
-            tokens: Vec::with_capacity(text.len() / 5 + 1),
-        },
+        out: Tokens { buffer: String::with_capacity(text.len()), tokens: Vec::with_capacity(text.len() / 5 + 1) },
         pending: Boundary::None,
         sentence: 0,
         word_start: None,
@@ -160,11 +151,7 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
                 let between_digits = scan.last_char.is_some_and(|prev| prev.is_ascii_digit())
                     && next.is_some_and(|n| n.is_ascii_digit());
                 scan.finish_word(offset);
-                scan.pending = scan.pending.max(if between_digits {
-                    Boundary::Clause
-                } else {
-                    Boundary::Sentence
-                });
+                scan.pending = scan.pending.max(if between_digits { Boundary::Clause } else { Boundary::Sentence });
             }
             CharClass::Space => scan.finish_word(offset),
             CharClass::Clause | CharClass::Sentence => {
@@ -176,11 +163,8 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
                 if inside_word {
                     continue;
                 }
-                let kind = if matches!(classify(c), CharClass::Sentence) {
-                    Boundary::Sentence
-                } else {
-                    Boundary::Clause
-                };
+                let kind =
+                    if matches!(classify(c), CharClass::Sentence) { Boundary::Sentence } else { Boundary::Clause };
                 scan.pending = scan.pending.max(kind);
                 if let Some(word) = emoji.get(c.encode_utf8(&mut [0; 4]) as &str) {
                     let norm_start = scan.out.buffer.len();
@@ -243,17 +227,12 @@ mod tests {
 
     fn words(text: &str) -> Vec<String> {
         let tokens = tokenize(text, &BTreeMap::new());
-        (0..tokens.tokens.len())
-            .map(|i| tokens.word(i).to_owned())
-            .collect()
+        (0..tokens.tokens.len()).map(|i| tokens.word(i).to_owned()).collect()
     }
 
     #[test]
     fn folds_case_accents_apostrophes_and_repeats() {
-        assert_eq!(
-            words("I DON'T have Crampsss"),
-            ["i", "dont", "have", "crampss"]
-        );
+        assert_eq!(words("I DON'T have Crampsss"), ["i", "dont", "have", "crampss"]);
         assert_eq!(words("café naïve ＣＡＬＦ"), ["cafe", "naive", "calf"]);
         assert_eq!(words("it’s sooooo bad"), ["its", "soo", "bad"]);
         assert_eq!(single_letters("soo"), "so");
@@ -263,11 +242,7 @@ mod tests {
     fn keeps_offsets_into_the_original() {
         let text = "Mé calf, twitchy!";
         let tokens = tokenize(text, &BTreeMap::new());
-        let spans: Vec<&str> = tokens
-            .tokens
-            .iter()
-            .map(|t| &text[t.span.clone()])
-            .collect();
+        let spans: Vec<&str> = tokens.tokens.iter().map(|t| &text[t.span.clone()]).collect();
         assert_eq!(spans, ["Mé", "calf", "twitchy"]);
     }
 

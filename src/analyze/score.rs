@@ -50,10 +50,7 @@ impl Message<'_> {
     }
 
     fn how(&self, found: &Found, words: &[Box<str>]) -> MatchKind {
-        let distance: u8 = self.resolved[found.start..found.end]
-            .iter()
-            .map(|r| r.distance)
-            .sum();
+        let distance: u8 = self.resolved[found.start..found.end].iter().map(|r| r.distance).sum();
         if distance > 0 {
             MatchKind::Fuzzy { distance }
         } else if found.end - found.start > 1 {
@@ -78,11 +75,7 @@ impl Message<'_> {
         let (trigger_found, _) = &self.triggers[trigger];
         let start = trigger_found.start.min(found.start);
         let end = trigger_found.end.max(found.end);
-        Evidence {
-            text: self.original(start, end).to_owned(),
-            term: term.to_owned(),
-            how: MatchKind::Negated,
-        }
+        Evidence { text: self.original(start, end).to_owned(), term: term.to_owned(), how: MatchKind::Negated }
     }
 }
 
@@ -94,30 +87,16 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let topic_found = index.topic.find(&resolved, &tokens);
 
     // A trigger inside a multi-word catalogue phrase is part of that phrase ("no water").
-    let phrases: Vec<&Found> = cause_found
-        .iter()
-        .chain(&concept_found)
-        .filter(|f| f.end - f.start > 1)
-        .collect();
+    let phrases: Vec<&Found> = cause_found.iter().chain(&concept_found).filter(|f| f.end - f.start > 1).collect();
     let triggers: Vec<(Found, NegationRole)> = index
         .negation
         .find(&resolved, &tokens)
         .into_iter()
-        .filter(|found| {
-            !phrases
-                .iter()
-                .any(|phrase| phrase.start <= found.start && found.end <= phrase.end)
-        })
+        .filter(|found| !phrases.iter().any(|phrase| phrase.start <= found.start && found.end <= phrase.end))
         .map(|found| (found, index.negation.entries[found.entry as usize].payload))
         .collect();
     let negated_by = negation::scopes(&tokens, &triggers);
-    let message = Message {
-        text,
-        tokens,
-        resolved,
-        negated_by,
-        triggers,
-    };
+    let message = Message { text, tokens, resolved, negated_by, triggers };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
     let red_flags = red_flags(catalogue, index, &message, &concept_found);
@@ -127,11 +106,7 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             let tally = &mut tallies[cause];
             tally.positive += Strength::Strong.weight();
             for evidence in flag.evidence.iter().take(2) {
-                if !tally
-                    .evidence
-                    .iter()
-                    .any(|known| known.text == evidence.text)
-                {
+                if !tally.evidence.iter().any(|known| known.text == evidence.text) {
                     tally.evidence.push(evidence.clone());
                 }
             }
@@ -147,12 +122,8 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     });
     // Leg words make a message about legs; a symptom needs a leg, walking or a cause; and a
     // follow-up such as "forgot to say I take bumetanide" is on topic through its strong term.
-    let cause_signal = tallies
-        .iter()
-        .any(|tally| tally.positive >= Strength::Moderate.weight());
-    let strong_signal = tallies
-        .iter()
-        .any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
+    let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
+    let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
     let on_topic = (topic.symptom && (topic.body || topic.activity || cause_signal))
         || topic.body
         || strong_signal
@@ -185,9 +156,7 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         tallies
             .iter_mut()
             .enumerate()
-            .filter(|(cause, tally)| {
-                !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause)
-            })
+            .filter(|(cause, tally)| !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause))
             .map(|(cause, tally)| Exclusion {
                 cause,
                 id: CAUSE_IDS[cause],
@@ -197,22 +166,12 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     } else {
         Vec::new()
     };
-    Analysis {
-        on_topic,
-        causes,
-        excluded,
-        red_flags,
-    }
+    Analysis { on_topic, causes, excluded, red_flags }
 }
 
 /// Adds up, per cause, the affirmed terms (for), and the negated terms and contrary statements
 /// (against). Each distinct term counts once, however often it is repeated.
-fn tally_causes(
-    n_causes: usize,
-    index: &TermIndex,
-    message: &Message<'_>,
-    cause_found: &[Found],
-) -> Vec<Tally> {
+fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause_found: &[Found]) -> Vec<Tally> {
     let mut tallies: Vec<Tally> = (0..n_causes).map(|_| Tally::default()).collect();
     for found in cause_found {
         let entry = &index.causes.entries[found.entry as usize];
@@ -236,15 +195,11 @@ fn tally_causes(
                 }
                 (false, Some(trigger)) => {
                     tally.negative += reference.strength.weight();
-                    tally
-                        .contrary
-                        .push(message.negated_evidence(found, trigger, &entry.text));
+                    tally.contrary.push(message.negated_evidence(found, trigger, &entry.text));
                 }
                 (false, None) => {
                     tally.positive += reference.strength.weight();
-                    tally
-                        .evidence
-                        .push(message.evidence(found, &entry.text, &entry.words));
+                    tally.evidence.push(message.evidence(found, &entry.text, &entry.words));
                 }
             }
         }
@@ -281,12 +236,7 @@ fn red_flags(
                     pattern
                         .concepts
                         .iter()
-                        .map(|&concept| {
-                            occurrences[concept]
-                                .iter()
-                                .find(|found| sentence(found) == wanted)
-                                .copied()
-                        })
+                        .map(|&concept| occurrences[concept].iter().find(|found| sentence(found) == wanted).copied())
                         .collect::<Option<Vec<&Found>>>()
                 })
             } else {

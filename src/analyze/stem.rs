@@ -33,28 +33,15 @@ pub fn stem_into(word: &str, out: &mut String) {
         replacement = Some("f");
     } else if let Some(base) = stem.strip_suffix("ness").filter(|base| base.len() >= 3) {
         stem = base;
-    } else if let Some(base) = stem
-        .strip_suffix("ing")
-        .filter(|base| base.len() >= 3 && has_vowel(base))
-    {
+    } else if let Some(base) = stem.strip_suffix("ing").filter(|base| base.len() >= 3 && has_vowel(base)) {
         stem = undouble(base);
-    } else if let Some(base) = stem
-        .strip_suffix("ed")
-        .filter(|base| base.len() >= 3 && has_vowel(base))
-    {
+    } else if let Some(base) = stem.strip_suffix("ed").filter(|base| base.len() >= 3 && has_vowel(base)) {
         stem = undouble(base);
     } else if let Some(base) = stem.strip_suffix("ly").filter(|base| base.len() >= 4) {
         stem = base;
-    } else if stem.ends_with('s')
-        && !stem.ends_with("ss")
-        && !stem.ends_with("us")
-        && !stem.ends_with("is")
-    {
+    } else if stem.ends_with('s') && !stem.ends_with("ss") && !stem.ends_with("us") && !stem.ends_with("is") {
         stem = &stem[..stem.len() - 1];
-        if let Some(base) = stem
-            .strip_suffix("e")
-            .filter(|base| ends_with_sibilant(base))
-        {
+        if let Some(base) = stem.strip_suffix("e").filter(|base| ends_with_sibilant(base)) {
             // twitches -> twitch, boxes -> box
             stem = base;
         }
@@ -70,26 +57,18 @@ pub fn stem_into(word: &str, out: &mut String) {
 }
 
 fn has_vowel(text: &str) -> bool {
-    text.bytes()
-        .any(|b| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y'))
+    text.bytes().any(|b| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y'))
 }
 
 fn ends_with_sibilant(text: &str) -> bool {
-    text.ends_with("ch")
-        || text.ends_with("sh")
-        || text.ends_with('x')
-        || text.ends_with('z')
-        || text.ends_with("ss")
+    text.ends_with("ch") || text.ends_with("sh") || text.ends_with('x') || text.ends_with('z') || text.ends_with("ss")
 }
 
 /// "stopp" -> "stop", "runn" -> "run", but "swell" and "stiff" keep their double letter.
 fn undouble(text: &str) -> &str {
     let bytes = text.as_bytes();
     let n = bytes.len();
-    if n >= 3
-        && bytes[n - 1] == bytes[n - 2]
-        && !matches!(bytes[n - 1], b'l' | b's' | b'z' | b'f' | b'e' | b'o')
-    {
+    if n >= 3 && bytes[n - 1] == bytes[n - 2] && !matches!(bytes[n - 1], b'l' | b's' | b'z' | b'f' | b'e' | b'o') {
         &text[..n - 1]
     } else {
         text

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag,
-    Source, Strength, Term, Tip, Urgency,
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, Source, Strength, Term,
+    Tip, Urgency,
 };
 
 /// Why a catalogue could not be loaded: every problem found, not just the first.
@@ -69,32 +69,17 @@ impl fmt::Display for ProblemList<'_> {
 /// Reads every `.toml` and `.txt` file below `dir`, named relative to it with `/` separators.
 pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, LoadError> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), LoadError> {
-        let io = |source| LoadError::Io {
-            path: dir.display().to_string(),
-            source,
-        };
-        let mut entries = std::fs::read_dir(dir)
-            .map_err(io)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(io)?;
+        let io = |source| LoadError::Io { path: dir.display().to_string(), source };
+        let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
         entries.sort_by_key(std::fs::DirEntry::file_name);
         for entry in entries {
             let path = entry.path();
             if path.is_dir() {
                 walk(root, &path, out)?;
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("toml" | "txt")
-            ) {
-                let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                let name = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "txt")) {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+                let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
                 out.push((name, text));
             }
         }
@@ -283,11 +268,7 @@ impl Checker {
     }
 
     fn whole(&mut self, file: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            file: file.to_owned(),
-            line: None,
-            message: message.into(),
-        });
+        self.problems.push(Problem { file: file.to_owned(), line: None, message: message.into() });
     }
 
     fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: &FileRef<'_>) -> Option<T> {
@@ -324,21 +305,13 @@ impl Checker {
             self.at(
                 file,
                 id.span().start,
-                format!(
-                    "unknown source `{}` (sources are listed in sources.toml)",
-                    id.get_ref()
-                ),
+                format!("unknown source `{}` (sources are listed in sources.toml)", id.get_ref()),
             );
         }
         found
     }
 
-    fn tips(
-        &mut self,
-        file: &FileRef<'_>,
-        sources: &BTreeMap<String, Source>,
-        raw: &[RawTip],
-    ) -> Vec<Tip> {
+    fn tips(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, raw: &[RawTip]) -> Vec<Tip> {
         let mut tips = Vec::new();
         for tip in raw {
             let text = self.text(file, "text", &tip.text);
@@ -356,16 +329,9 @@ impl Checker {
         ids: &Spanned<Vec<Spanned<String>>>,
     ) -> Vec<Source> {
         if ids.get_ref().is_empty() {
-            self.at(
-                file,
-                ids.span().start,
-                "`sources` is empty: every claim needs a source",
-            );
+            self.at(file, ids.span().start, "`sources` is empty: every claim needs a source");
         }
-        ids.get_ref()
-            .iter()
-            .filter_map(|id| self.source(file, sources, id))
-            .collect()
+        ids.get_ref().iter().filter_map(|id| self.source(file, sources, id)).collect()
     }
 }
 
@@ -382,9 +348,7 @@ struct Claim {
 }
 
 pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> {
-    let mut check = Checker {
-        problems: Vec::new(),
-    };
+    let mut check = Checker { problems: Vec::new() };
     let mut by_kind: HashMap<&str, &(String, String)> = HashMap::new();
     let mut cause_files = Vec::new();
     for file in files {
@@ -414,20 +378,11 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                         check.at(&file, offset, format!("source `{id}` has no http(s) url"));
                     }
                     if source.publisher.trim().is_empty() || source.title.trim().is_empty() {
-                        check.at(
-                            &file,
-                            offset,
-                            format!("source `{id}` needs a publisher and a title"),
-                        );
+                        check.at(&file, offset, format!("source `{id}` needs a publisher and a title"));
                     }
                     sources.insert(
                         id.clone(),
-                        Source {
-                            id,
-                            publisher: source.publisher,
-                            title: source.title,
-                            url: source.url,
-                        },
+                        Source { id, publisher: source.publisher, title: source.title, url: source.url },
                     );
                 }
             }
@@ -491,11 +446,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                     check.at(&file, list.span().start, format!("`{field}` is empty"));
                 }
                 if let Some(bad) = list.get_ref().iter().find(|word| !has_word(word)) {
-                    check.at(
-                        &file,
-                        list.span().start,
-                        format!("`{field}` has an entry with no letters: {bad:?}"),
-                    );
+                    check.at(&file, list.span().start, format!("`{field}` has an entry with no letters: {bad:?}"));
                 }
             }
             Lexicon {
@@ -528,15 +479,9 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
         return Err(LoadError::Invalid(check.problems));
     }
     match (guidance, lexicon) {
-        (Some(guidance), Some(lexicon)) => Ok(Catalogue {
-            causes,
-            red_flags,
-            concepts,
-            guidance,
-            hydration_tips,
-            lexicon,
-            sources,
-        }),
+        (Some(guidance), Some(lexicon)) => {
+            Ok(Catalogue { causes, red_flags, concepts, guidance, hydration_tips, lexicon, sources })
+        }
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {
             file: "knowledge".into(),
@@ -576,19 +521,12 @@ fn build_causes(
             check.at(
                 &file,
                 raw.id.span().start,
-                format!(
-                    "unknown cause id `{id}`; the ids are fixed: {}",
-                    CAUSE_IDS.join(", ")
-                ),
+                format!("unknown cause id `{id}`; the ids are fixed: {}", CAUSE_IDS.join(", ")),
             );
             continue;
         };
         if found.contains_key(&position) {
-            check.at(
-                &file,
-                raw.id.span().start,
-                format!("cause `{id}` is defined twice"),
-            );
+            check.at(&file, raw.id.span().start, format!("cause `{id}` is defined twice"));
             continue;
         }
         let tips = check.tips(&file, sources, raw.tips.get_ref());
@@ -598,64 +536,18 @@ fn build_causes(
         let vocabulary_span = raw.vocabulary.span().start;
         let vocabulary = raw.vocabulary.into_inner();
         if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() {
-            check.at(
-                &file,
-                vocabulary_span,
-                "the vocabulary needs at least one strong or moderate term",
-            );
+            check.at(&file, vocabulary_span, "the vocabulary needs at least one strong or moderate term");
         }
-        let mut terms = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (strength, list) in [
-            (Strength::Strong, &vocabulary.strong),
-            (Strength::Moderate, &vocabulary.moderate),
-            (Strength::Weak, &vocabulary.weak),
-        ] {
-            for term in list {
-                let text = term.get_ref().text().trim().to_owned();
-                let line = file.line_of(term.span().start);
-                if !has_word(&text) {
-                    check.at(
-                        &file,
-                        term.span().start,
-                        format!("term {text:?} has no letters, so it can never match"),
-                    );
-                    continue;
-                }
-                let key = text.to_lowercase();
-                if let Some(first) = seen.insert(key.clone(), line) {
-                    check.at(
-                        &file,
-                        term.span().start,
-                        format!("term {text:?} is listed twice (first on line {first})"),
-                    );
-                    continue;
-                }
-                claims.entry(key).or_default().push(Claim {
-                    cause: id.clone(),
-                    file: (*name).clone(),
-                    line,
-                    shared: term.get_ref().shared(),
-                });
-                terms.push(Term { text, strength });
-            }
-        }
+        let terms = vocabulary_terms(check, &file, &id, &vocabulary, &mut claims);
         let against = vocabulary
             .against
             .iter()
             .filter_map(|term| {
                 let text = term.get_ref().text().trim().to_owned();
                 if has_word(&text) {
-                    Some(Term {
-                        text,
-                        strength: Strength::Moderate,
-                    })
+                    Some(Term { text, strength: Strength::Moderate })
                 } else {
-                    check.at(
-                        &file,
-                        term.span().start,
-                        format!("term {text:?} has no letters, so it can never match"),
-                    );
+                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
                     None
                 }
             })
@@ -675,7 +567,57 @@ fn build_causes(
         };
         found.insert(position, cause);
     }
-    for (term, claims) in &claims {
+    check_shared_claims(check, &claims);
+    for (position, id) in CAUSE_IDS.iter().enumerate() {
+        if !found.contains_key(&position) {
+            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
+        }
+    }
+    found.into_values().collect()
+}
+
+/// The strong, moderate and weak terms of one cause, recording where each was claimed.
+fn vocabulary_terms(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    id: &str,
+    vocabulary: &RawVocabulary,
+    claims: &mut BTreeMap<String, Vec<Claim>>,
+) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (strength, list) in [
+        (Strength::Strong, &vocabulary.strong),
+        (Strength::Moderate, &vocabulary.moderate),
+        (Strength::Weak, &vocabulary.weak),
+    ] {
+        for term in list {
+            let text = term.get_ref().text().trim().to_owned();
+            let line = file.line_of(term.span().start);
+            if !has_word(&text) {
+                check.at(file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                continue;
+            }
+            let key = text.to_lowercase();
+            if let Some(first) = seen.insert(key.clone(), line) {
+                check.at(file, term.span().start, format!("term {text:?} is listed twice (first on line {first})"));
+                continue;
+            }
+            claims.entry(key).or_default().push(Claim {
+                cause: id.to_owned(),
+                file: file.name.to_owned(),
+                line,
+                shared: term.get_ref().shared(),
+            });
+            terms.push(Term { text, strength });
+        }
+    }
+    terms
+}
+
+/// Reports every term claimed by two causes where a claim is not marked shared.
+fn check_shared_claims(check: &mut Checker, claims: &BTreeMap<String, Vec<Claim>>) {
+    for (term, claims) in claims {
         let causes: Vec<&str> = claims.iter().map(|claim| claim.cause.as_str()).collect();
         if claims.len() > 1 {
             for claim in claims.iter().filter(|claim| !claim.shared) {
@@ -690,28 +632,17 @@ fn build_causes(
             }
         }
     }
-    for (position, id) in CAUSE_IDS.iter().enumerate() {
-        if !found.contains_key(&position) {
-            check.whole(
-                &format!("causes/{id}.toml"),
-                format!("missing cause `{id}`"),
-            );
-        }
-    }
-    found.into_values().collect()
 }
 
-fn build_red_flags(
+/// The concepts of `red_flags.toml`, and their index by name.
+fn build_concepts(
     check: &mut Checker,
     file: &FileRef<'_>,
-    sources: &BTreeMap<String, Source>,
-) -> (Vec<Concept>, Vec<RedFlag>) {
-    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
-        return (Vec::new(), Vec::new());
-    };
+    raw: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+) -> (Vec<Concept>, HashMap<String, usize>) {
     let mut concepts = Vec::new();
     let mut concept_index = HashMap::new();
-    for (id, terms) in &raw.concepts {
+    for (id, terms) in raw {
         if terms.get_ref().is_empty() {
             check.at(
                 file,
@@ -724,23 +655,63 @@ fn build_red_flags(
                 check.at(
                     file,
                     term.span().start,
-                    format!(
-                        "concept `{id}` has a term with no letters: {:?}",
-                        term.get_ref()
-                    ),
+                    format!("concept `{id}` has a term with no letters: {:?}", term.get_ref()),
                 );
             }
         }
         concept_index.insert(id.clone(), concepts.len());
         concepts.push(Concept {
             id: id.clone(),
-            terms: terms
-                .get_ref()
-                .iter()
-                .map(|t| t.get_ref().trim().to_owned())
-                .collect(),
+            terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect(),
         });
     }
+    (concepts, concept_index)
+}
+
+/// One red flag's patterns, as concept indices; marks the concepts used.
+fn build_patterns(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    flag: &RawRedFlag,
+    concept_index: &HashMap<String, usize>,
+    used: &mut [bool],
+) -> Vec<Pattern> {
+    let mut patterns = Vec::new();
+    for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
+        for pattern in list {
+            if pattern.get_ref().is_empty() {
+                check.at(file, pattern.span().start, "an empty pattern would match every message");
+                continue;
+            }
+            let mut indices = Vec::new();
+            for name in pattern.get_ref() {
+                match concept_index.get(name.get_ref()) {
+                    Some(&index) => {
+                        used[index] = true;
+                        indices.push(index);
+                    }
+                    None => check.at(
+                        file,
+                        name.span().start,
+                        format!("unknown concept `{}`, so this pattern cannot match", name.get_ref()),
+                    ),
+                }
+            }
+            patterns.push(Pattern { concepts: indices, within_sentence });
+        }
+    }
+    patterns
+}
+
+fn build_red_flags(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    sources: &BTreeMap<String, Source>,
+) -> (Vec<Concept>, Vec<RedFlag>) {
+    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
+        return (Vec::new(), Vec::new());
+    };
+    let (concepts, concept_index) = build_concepts(check, file, &raw.concepts);
     let mut used = vec![false; concepts.len()];
     let mut found: BTreeMap<usize, RedFlag> = BTreeMap::new();
     for flag in &raw.red_flag {
@@ -749,19 +720,12 @@ fn build_red_flags(
             check.at(
                 file,
                 flag.id.span().start,
-                format!(
-                    "unknown red flag id `{id}`; the ids are fixed: {}",
-                    RED_FLAG_IDS.join(", ")
-                ),
+                format!("unknown red flag id `{id}`; the ids are fixed: {}", RED_FLAG_IDS.join(", ")),
             );
             continue;
         };
         if found.contains_key(&position) {
-            check.at(
-                file,
-                flag.id.span().start,
-                format!("red flag `{id}` is defined twice"),
-            );
+            check.at(file, flag.id.span().start, format!("red flag `{id}` is defined twice"));
             continue;
         }
         let urgency = match flag.urgency.get_ref().as_str() {
@@ -777,56 +741,15 @@ fn build_red_flags(
                 Urgency::Emergency
             }
         };
-        let mut patterns = Vec::new();
-        for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
-            for pattern in list {
-                if pattern.get_ref().is_empty() {
-                    check.at(
-                        file,
-                        pattern.span().start,
-                        "an empty pattern would match every message",
-                    );
-                    continue;
-                }
-                let mut indices = Vec::new();
-                for name in pattern.get_ref() {
-                    match concept_index.get(name.get_ref()) {
-                        Some(&index) => {
-                            used[index] = true;
-                            indices.push(index);
-                        }
-                        None => check.at(
-                            file,
-                            name.span().start,
-                            format!(
-                                "unknown concept `{}`, so this pattern cannot match",
-                                name.get_ref()
-                            ),
-                        ),
-                    }
-                }
-                patterns.push(Pattern {
-                    concepts: indices,
-                    within_sentence,
-                });
-            }
-        }
+        let patterns = build_patterns(check, file, flag, &concept_index, &mut used);
         if patterns.is_empty() {
-            check.at(
-                file,
-                flag.id.span().start,
-                format!("red flag `{id}` has no patterns, so it can never be raised"),
-            );
+            check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
         }
         let mut causes = Vec::new();
         for cause in &flag.causes {
             match CAUSE_IDS.iter().position(|known| known == cause.get_ref()) {
                 Some(index) => causes.push(index),
-                None => check.at(
-                    file,
-                    cause.span().start,
-                    format!("unknown cause id `{}`", cause.get_ref()),
-                ),
+                None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
             }
         }
         let red_flag = RedFlag {
@@ -844,11 +767,7 @@ fn build_red_flags(
     for (index, concept) in concepts.iter().enumerate() {
         if !used[index] {
             let span = raw.concepts[&concept.id].span().start;
-            check.at(
-                file,
-                span,
-                format!("concept `{}` is used by no pattern", concept.id),
-            );
+            check.at(file, span, format!("concept `{}` is used by no pattern", concept.id));
         }
     }
     for (position, id) in RED_FLAG_IDS.iter().enumerate() {

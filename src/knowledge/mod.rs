@@ -252,10 +252,7 @@ pub struct Lexicon {
 impl Lexicon {
     /// The common English words.
     pub fn common_words(&self) -> impl Iterator<Item = &str> {
-        self.common_words_text
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        self.common_words_text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'))
     }
 }
 
@@ -265,11 +262,7 @@ impl Catalogue {
     /// # Errors
     /// Only if the shipped files are broken, which a test rules out.
     pub fn embedded() -> Result<Catalogue, LoadError> {
-        Catalogue::from_files(
-            embedded::FILES
-                .iter()
-                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned())),
-        )
+        Catalogue::from_files(embedded::FILES.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())))
     }
 
     /// Parses and validates a catalogue from `(file name, contents)` pairs; the names are used
@@ -278,9 +271,7 @@ impl Catalogue {
     ///
     /// # Errors
     /// Every problem found, each with its file and line.
-    pub fn from_files(
-        files: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Catalogue, LoadError> {
+    pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalogue, LoadError> {
         load::build(&files.into_iter().collect::<Vec<_>>())
     }
 

@@ -92,13 +92,7 @@ pub struct Section {
 impl Section {
     /// A section with only a heading; fill the rest with the field setters.
     pub fn new(heading: impl Into<String>) -> Section {
-        Section {
-            heading: heading.into(),
-            cause_id: None,
-            why: None,
-            body: None,
-            items: Vec::new(),
-        }
+        Section { heading: heading.into(), cause_id: None, why: None, body: None, items: Vec::new() }
     }
 }
 
@@ -141,13 +135,8 @@ impl Reply {
     #[must_use]
     pub fn with_alerts(mut self, alerts: Vec<Alert>, catalogue: &Catalogue) -> Reply {
         self.alerts.extend(alerts);
-        self.alerts
-            .sort_by_key(|alert| std::cmp::Reverse(alert.urgency));
-        if self
-            .alerts
-            .iter()
-            .any(|alert| alert.urgency == Urgency::Emergency)
-        {
+        self.alerts.sort_by_key(|alert| std::cmp::Reverse(alert.urgency));
+        if self.alerts.iter().any(|alert| alert.urgency == Urgency::Emergency) {
             self.emergency = Some(catalogue.guidance.emergency.clone());
         }
         self

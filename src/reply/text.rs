@@ -18,18 +18,10 @@ pub fn render_text(reply: &Reply) -> String {
         let _ = writeln!(out, "   {}", alert.message);
         let _ = writeln!(out, "   What to do: {}", alert.action);
         if !alert.evidence.is_empty() {
-            let words: Vec<String> = alert
-                .evidence
-                .iter()
-                .map(|word| format!("“{word}”"))
-                .collect();
+            let words: Vec<String> = alert.evidence.iter().map(|word| format!("“{word}”")).collect();
             let _ = writeln!(out, "   Because you mentioned: {}", words.join(", "));
         }
-        let sources: Vec<String> = alert
-            .sources
-            .iter()
-            .map(|s| format!("{} <{}>", s.publisher, s.url))
-            .collect();
+        let sources: Vec<String> = alert.sources.iter().map(|s| format!("{} <{}>", s.publisher, s.url)).collect();
         let _ = writeln!(out, "   Source: {}", sources.join("; "));
         out.push('\n');
     }

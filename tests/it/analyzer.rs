@@ -56,31 +56,20 @@ fn check(case: &Case) -> Option<String> {
     }
     let on_topic = case.on_topic.unwrap_or(true);
     if analysis.on_topic != on_topic {
-        problems.push(format!(
-            "on_topic is {}, expected {on_topic}",
-            analysis.on_topic
-        ));
+        problems.push(format!("on_topic is {}, expected {on_topic}", analysis.on_topic));
     }
     if !on_topic && (!shown.is_empty() || !flags.is_empty()) {
         problems.push("an off-topic message must show no cause and no red flag".to_owned());
     }
-    (!problems.is_empty())
-        .then(|| format!("{:?} {:?}: {}", case.tags, case.text, problems.join("; ")))
+    (!problems.is_empty()).then(|| format!("{:?} {:?}: {}", case.tags, case.text, problems.join("; ")))
 }
 
 #[test]
 fn table_of_cases() {
-    let cases: Cases =
-        toml::from_str(include_str!("data/analyzer.toml")).expect("data/analyzer.toml parses");
+    let cases: Cases = toml::from_str(include_str!("data/analyzer.toml")).expect("data/analyzer.toml parses");
     assert!(cases.case.len() >= 30, "the table should stay broad");
     let failures: Vec<String> = cases.case.iter().filter_map(check).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.case.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
 }
 
 /// Paste a failing message here while working on it.
@@ -107,61 +96,33 @@ fn evidence_says_how_each_word_matched() {
     let evidence: Vec<(String, String, MatchKind)> = analysis
         .causes
         .iter()
-        .flat_map(|c| {
-            c.evidence
-                .iter()
-                .map(|e| (e.text.clone(), e.term.clone(), e.how))
-        })
+        .flat_map(|c| c.evidence.iter().map(|e| (e.text.clone(), e.term.clone(), e.how)))
         .collect();
     assert!(
-        evidence.contains(&(
-            "dehidrated".into(),
-            "dehydrated".into(),
-            MatchKind::Fuzzy { distance: 1 }
-        )),
+        evidence.contains(&("dehidrated".into(), "dehydrated".into(), MatchKind::Fuzzy { distance: 1 })),
         "{evidence:?}"
     );
-    assert!(
-        evidence.contains(&("water pills".into(), "water pill".into(), MatchKind::Phrase)),
-        "{evidence:?}"
-    );
+    assert!(evidence.contains(&("water pills".into(), "water pill".into(), MatchKind::Phrase)), "{evidence:?}");
 }
 
 #[test]
 fn negated_evidence_is_reported_as_excluded() {
     let analysis = analyze("my calves cramp on walks but I'm not on any meds");
-    let excluded = analysis
-        .excluded
-        .iter()
-        .find(|e| e.id == "medication_side_effects")
-        .expect("medication excluded");
+    let excluded = analysis.excluded.iter().find(|e| e.id == "medication_side_effects").expect("medication excluded");
     assert_eq!(excluded.evidence[0].how, MatchKind::Negated);
-    assert!(
-        excluded.evidence[0].text.contains("not on any"),
-        "{:?}",
-        excluded.evidence
-    );
+    assert!(excluded.evidence[0].text.contains("not on any"), "{:?}", excluded.evidence);
 }
 
 #[test]
 fn a_negated_sign_raises_no_red_flag_but_an_affirmed_one_does() {
-    assert!(
-        analyze("my calf is not swollen and not warm")
-            .red_flags
-            .is_empty()
-    );
-    let flags: Vec<&str> = analyze("my calf is swollen and warm")
-        .red_flags
-        .iter()
-        .map(|f| f.id)
-        .collect();
+    assert!(analyze("my calf is not swollen and not warm").red_flags.is_empty());
+    let flags: Vec<&str> = analyze("my calf is swollen and warm").red_flags.iter().map(|f| f.id).collect();
     assert_eq!(flags, ["dvt_signs"]);
 }
 
 #[test]
 fn emergencies_come_before_other_red_flags() {
-    let analysis =
-        analyze("calf swollen and hot after a long flight and now chest pain when I breathe in");
+    let analysis = analyze("calf swollen and hot after a long flight and now chest pain when I breathe in");
     let urgencies: Vec<_> = analysis.red_flags.iter().map(|f| f.urgency).collect();
     let mut sorted = urgencies.clone();
     sorted.sort_by(|a, b| b.cmp(a));

@@ -13,11 +13,7 @@ fn shipped_files() -> Vec<(String, String)> {
             if path.is_dir() {
                 dirs.push(path);
             } else {
-                let name = path
-                    .strip_prefix(&root)
-                    .expect("inside")
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let name = path.strip_prefix(&root).expect("inside").to_string_lossy().replace('\\', "/");
                 files.push((name, std::fs::read_to_string(&path).expect("utf-8 file")));
             }
         }
@@ -28,10 +24,7 @@ fn shipped_files() -> Vec<(String, String)> {
 /// Loads the shipped files after `edit` changed the one named `name`; returns the problems.
 fn problems_after(name: &str, edit: impl FnOnce(&str) -> String) -> Vec<Problem> {
     let mut files = shipped_files();
-    let file = files
-        .iter_mut()
-        .find(|(n, _)| n == name)
-        .expect("file exists");
+    let file = files.iter_mut().find(|(n, _)| n == name).expect("file exists");
     file.1 = edit(&file.1);
     match Catalogue::from_files(files) {
         Ok(_) => panic!("the broken catalogue loaded"),
@@ -42,10 +35,7 @@ fn problems_after(name: &str, edit: impl FnOnce(&str) -> String) -> Vec<Problem>
 
 /// The 1-based line of the first line containing `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|line| line.contains(needle))
-        .expect("needle present")
-        + 1
+    text.lines().position(|line| line.contains(needle)).expect("needle present") + 1
 }
 
 #[test]
@@ -56,29 +46,19 @@ fn the_shipped_catalogue_loads_with_every_fixed_id() {
     let flags: Vec<&str> = catalogue.red_flags.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(flags, RED_FLAG_IDS);
     for cause in &catalogue.causes {
-        assert!(
-            !cause.tips.is_empty()
-                && cause
-                    .tips
-                    .iter()
-                    .all(|tip| tip.source.url.starts_with("http"))
-        );
+        assert!(!cause.tips.is_empty() && cause.tips.iter().all(|tip| tip.source.url.starts_with("http")));
     }
     for flag in &catalogue.red_flags {
         assert!(!flag.sources.is_empty(), "{} names a source", flag.id);
     }
     assert!(!catalogue.guidance.consult.is_empty());
-    assert!(
-        catalogue.hydration_tips.len() >= 7,
-        "a week of different reminders"
-    );
+    assert!(catalogue.hydration_tips.len() >= 7, "a week of different reminders");
 }
 
 #[test]
 fn the_folder_and_the_embedded_copy_are_the_same_catalogue() {
     let from_dir =
-        Catalogue::from_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
-            .expect("loads");
+        Catalogue::from_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).expect("loads");
     let embedded = Catalogue::embedded().expect("loads");
     assert_eq!(format!("{from_dir:?}"), format!("{embedded:?}"));
 }
@@ -86,11 +66,7 @@ fn the_folder_and_the_embedded_copy_are_the_same_catalogue() {
 #[test]
 fn an_unknown_source_is_reported_at_its_line() {
     let name = "causes/muscle_fatigue.toml";
-    let original = shipped_files()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .expect("exists")
-        .1;
+    let original = shipped_files().into_iter().find(|(n, _)| n == name).expect("exists").1;
     let line = line_of(&original, "source = \"");
     let problems = problems_after(name, |text| {
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -100,81 +76,47 @@ fn an_unknown_source_is_reported_at_its_line() {
         lines.join("\n")
     });
     assert!(
-        problems.iter().any(|p| p.file == name
-            && p.line == Some(line)
-            && p.message.contains("unknown source")),
+        problems.iter().any(|p| p.file == name && p.line == Some(line) && p.message.contains("unknown source")),
         "{problems:?}"
     );
 }
 
 #[test]
 fn invalid_toml_is_reported_at_its_line() {
-    let problems = problems_after("guidance.toml", |text| {
-        format!("{text}\nthis is = = not toml\n")
-    });
+    let problems = problems_after("guidance.toml", |text| format!("{text}\nthis is = = not toml\n"));
     let problem = &problems[0];
     assert_eq!(problem.file, "guidance.toml");
-    let expected = shipped_files()
-        .into_iter()
-        .find(|(n, _)| n == "guidance.toml")
-        .expect("exists")
-        .1
-        .lines()
-        .count()
-        + 2;
+    let expected =
+        shipped_files().into_iter().find(|(n, _)| n == "guidance.toml").expect("exists").1.lines().count() + 2;
     assert_eq!(problem.line, Some(expected), "{problem}");
-    assert!(
-        problem
-            .to_string()
-            .starts_with(&format!("guidance.toml:{expected}: "))
-    );
+    assert!(problem.to_string().starts_with(&format!("guidance.toml:{expected}: ")));
 }
 
 #[test]
 fn an_unknown_key_is_rejected() {
-    let problems = problems_after("hydration.toml", |text| {
-        format!("colour = \"blue\"\n{text}")
-    });
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.line == Some(1) && p.message.contains("colour")),
-        "{problems:?}"
-    );
+    let problems = problems_after("hydration.toml", |text| format!("colour = \"blue\"\n{text}"));
+    assert!(problems.iter().any(|p| p.line == Some(1) && p.message.contains("colour")), "{problems:?}");
 }
 
 #[test]
 fn a_missing_cause_and_an_unknown_id_are_both_reported() {
-    let problems = problems_after("causes/nerve_issues.toml", |text| {
-        text.replacen("id = \"nerve_issues\"", "id = \"nerves\"", 1)
-    });
+    let problems =
+        problems_after("causes/nerve_issues.toml", |text| text.replacen("id = \"nerve_issues\"", "id = \"nerves\"", 1));
     assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("unknown cause id `nerves`") && p.line == Some(1)),
+        problems.iter().any(|p| p.message.contains("unknown cause id `nerves`") && p.line == Some(1)),
         "{problems:?}"
     );
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("missing cause `nerve_issues`")),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.message.contains("missing cause `nerve_issues`")), "{problems:?}");
 }
 
 #[test]
 fn a_term_claimed_by_two_causes_must_be_marked_shared() {
-    let problems = problems_after("causes/muscle_fatigue.toml", |text| {
-        text.replacen("strong = [", "strong = [\"sciatica\", ", 1)
-    });
-    let files: Vec<&str> = problems
-        .iter()
-        .filter(|p| p.message.contains("\"sciatica\" is claimed"))
-        .map(|p| p.file.as_str())
-        .collect();
+    let problems =
+        problems_after("causes/muscle_fatigue.toml", |text| text.replacen("strong = [", "strong = [\"sciatica\", ", 1));
+    let files: Vec<&str> =
+        problems.iter().filter(|p| p.message.contains("\"sciatica\" is claimed")).map(|p| p.file.as_str()).collect();
     assert!(
-        files.contains(&"causes/muscle_fatigue.toml")
-            && files.contains(&"causes/nerve_issues.toml"),
+        files.contains(&"causes/muscle_fatigue.toml") && files.contains(&"causes/nerve_issues.toml"),
         "{problems:?}"
     );
 }
@@ -182,55 +124,32 @@ fn a_term_claimed_by_two_causes_must_be_marked_shared() {
 #[test]
 fn a_pattern_with_an_unknown_concept_cannot_match_and_is_rejected() {
     let problems = problems_after("red_flags.toml", |text| {
-        text.replacen(
-            "[\"swelling\", \"warmth\"]",
-            "[\"swelling\", \"warmness\"]",
-            1,
-        )
+        text.replacen("[\"swelling\", \"warmth\"]", "[\"swelling\", \"warmness\"]", 1)
     });
     assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("unknown concept `warmness`") && p.line.is_some()),
+        problems.iter().any(|p| p.message.contains("unknown concept `warmness`") && p.line.is_some()),
         "{problems:?}"
     );
 }
 
 #[test]
 fn a_bad_urgency_and_an_empty_message_are_reported() {
-    let problems = problems_after("red_flags.toml", |text| {
-        text.replacen("urgency = \"urgent\"", "urgency = \"whenever\"", 1)
-    });
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("\"whenever\" is not one of")),
-        "{problems:?}"
-    );
+    let problems =
+        problems_after("red_flags.toml", |text| text.replacen("urgency = \"urgent\"", "urgency = \"whenever\"", 1));
+    assert!(problems.iter().any(|p| p.message.contains("\"whenever\" is not one of")), "{problems:?}");
     let problems = problems_after("guidance.toml", |text| {
         let start = text.find("consult = \"").expect("consult line");
         let end = start + text[start..].find('\n').expect("line end");
         format!("{}consult = \"  \"{}", &text[..start], &text[end..])
     });
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("`consult` is empty") && p.line.is_some()),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.message.contains("`consult` is empty") && p.line.is_some()), "{problems:?}");
 }
 
 #[test]
 fn every_problem_is_listed_not_just_the_first() {
     let mut files = shipped_files();
     files.retain(|(name, _)| name != "hydration.toml" && name != "lexicon.toml");
-    let Err(LoadError::Invalid(problems)) = Catalogue::from_files(files) else {
-        panic!("loaded")
-    };
-    let missing: Vec<&str> = problems
-        .iter()
-        .filter(|p| p.message == "missing file")
-        .map(|p| p.file.as_str())
-        .collect();
+    let Err(LoadError::Invalid(problems)) = Catalogue::from_files(files) else { panic!("loaded") };
+    let missing: Vec<&str> = problems.iter().filter(|p| p.message == "missing file").map(|p| p.file.as_str()).collect();
     assert_eq!(missing, ["hydration.toml", "lexicon.toml"]);
 }

@@ -13,12 +13,7 @@ fn crampbot(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
     child.wait_with_output().expect("the binary exits")
 }
 
@@ -28,32 +23,19 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn ask_prints_a_reply_with_the_guidance() {
-    let output = crampbot(
-        &[
-            "ask", "my", "calves", "twitch", "and", "I", "just", "started", "water", "pills",
-        ],
-        "",
-    );
+    let output = crampbot(&["ask", "my", "calves", "twitch", "and", "I", "just", "started", "water", "pills"], "");
     assert!(output.status.success());
     let text = stdout(&output);
     let catalogue = crampbot::knowledge::Catalogue::embedded().expect("loads");
-    let medication = catalogue
-        .cause("medication_side_effects")
-        .expect("fixed id");
+    let medication = catalogue.cause("medication_side_effects").expect("fixed id");
     assert!(text.contains(&format!("## {}", medication.name)), "{text}");
-    assert!(
-        text.contains("“water pills”"),
-        "the why line quotes the user: {text}"
-    );
+    assert!(text.contains("“water pills”"), "the why line quotes the user: {text}");
     assert!(text.contains(&catalogue.guidance.consult), "{text}");
 }
 
 #[test]
 fn batch_answers_every_line_in_order_and_survives_bad_lines() {
-    let too_long = format!(
-        "{{\"id\": \"long\", \"text\": \"{}\"}}",
-        "a".repeat(200_000)
-    );
+    let too_long = format!("{{\"id\": \"long\", \"text\": \"{}\"}}", "a".repeat(200_000));
     let input = format!(
         "{}\n{}\n{}\n\n{}\n{}\n{}\n",
         r#"{"id": "a", "text": "calf twitching after leg day"}"#,
@@ -64,15 +46,9 @@ fn batch_answers_every_line_in_order_and_survives_bad_lines() {
         r#"{"id": "c", "text": "lol"}"#,
     );
     let output = crampbot(&["ask", "--format", "json", "--batch"], &input);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "bad lines make the exit code 1"
-    );
-    let lines: Vec<serde_json::Value> = stdout(&output)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("every output line is JSON"))
-        .collect();
+    assert_eq!(output.status.code(), Some(1), "bad lines make the exit code 1");
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|line| serde_json::from_str(line).expect("every output line is JSON")).collect();
     let ids: Vec<serde_json::Value> = lines.iter().map(|line| line["id"].clone()).collect();
     assert_eq!(
         ids,
@@ -107,11 +83,7 @@ fn ask_refuses_a_100_kb_message_clearly() {
 #[test]
 fn check_passes_on_the_shipped_catalogue_and_lists_problems_on_a_broken_one() {
     let output = crampbot(&["check"], "");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let dir = tempfile::tempdir().expect("temp dir");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
@@ -120,22 +92,12 @@ fn check_passes_on_the_shipped_catalogue_and_lists_problems_on_a_broken_one() {
     let text = std::fs::read_to_string(&guidance).expect("read");
     std::fs::write(&guidance, format!("{text}\nbroken = [\n")).expect("write");
     std::fs::remove_file(dir.path().join("hydration.toml")).expect("remove");
-    let output = crampbot(
-        &[
-            "check",
-            "--knowledge",
-            dir.path().to_str().expect("utf-8 path"),
-        ],
-        "",
-    );
+    let output = crampbot(&["check", "--knowledge", dir.path().to_str().expect("utf-8 path")], "");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.lines().any(|line| line.starts_with("guidance.toml:")
-            && line
-                .split(':')
-                .nth(1)
-                .is_some_and(|n| n.parse::<usize>().is_ok())),
+            && line.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok())),
         "{stderr}"
     );
     assert!(stderr.contains("hydration.toml: missing file"), "{stderr}");

@@ -11,27 +11,12 @@ use crate::support::bot;
 #[test]
 fn rendered_replies() {
     let cases = [
-        (
-            "analysis",
-            Request::Ask("my calves twitch on long walks and I just started water pills"),
-        ),
-        (
-            "red_flag",
-            Request::Ask("my left calf is swollen, warm and red since the long flight"),
-        ),
-        (
-            "emergency",
-            Request::Ask("leg swollen for days and now chest pain and short of breath"),
-        ),
-        (
-            "overview",
-            Request::Ask("why do my calves twitch when I walk?"),
-        ),
+        ("analysis", Request::Ask("my calves twitch on long walks and I just started water pills")),
+        ("red_flag", Request::Ask("my left calf is swollen, warm and red since the long flight")),
+        ("emergency", Request::Ask("leg swollen for days and now chest pain and short of breath")),
+        ("overview", Request::Ask("why do my calves twitch when I walk?")),
         ("off_topic", Request::Ask("what's the capital of Peru?")),
-        (
-            "excluded",
-            Request::Ask("calves cramp on walks, I'm not dehydrated and not on any meds"),
-        ),
+        ("excluded", Request::Ask("calves cramp on walks, I'm not dehydrated and not on any meds")),
         ("cause_card", Request::Cause("nerve_issues")),
         ("not_found", Request::Cause("dehidration")),
         ("causes", Request::Causes),
@@ -62,10 +47,7 @@ fn every_request_carries_the_guidance() {
     for request in requests {
         let reply = bot().handle(request);
         assert_eq!(reply.guidance(), guidance, "{request:?}");
-        assert!(
-            render_text(&reply).contains(guidance.as_str()),
-            "{request:?}"
-        );
+        assert!(render_text(&reply).contains(guidance.as_str()), "{request:?}");
     }
 }
 
@@ -81,15 +63,7 @@ fn cause_lookups_are_forgiving_and_helpful() {
     assert_eq!(bot().cause_card("sciatica").kind, ReplyKind::CauseCard);
     let not_found = bot().cause_card("dehidration");
     assert_eq!(not_found.kind, ReplyKind::NotFound);
-    assert!(
-        not_found
-            .intro
-            .as_deref()
-            .unwrap_or_default()
-            .contains("Dehydration"),
-        "{:?}",
-        not_found.intro
-    );
+    assert!(not_found.intro.as_deref().unwrap_or_default().contains("Dehydration"), "{:?}", not_found.intro);
 }
 
 #[test]
@@ -104,20 +78,14 @@ fn autocomplete_finds_causes_from_typos_and_synonyms() {
         ("", "dehydration_electrolytes"),
     ] {
         let choices = bot().autocomplete_cause(typed);
-        assert_eq!(
-            choices.first().map(|c| c.value.as_str()),
-            Some(expected),
-            "{typed:?} -> {choices:?}"
-        );
+        assert_eq!(choices.first().map(|c| c.value.as_str()), Some(expected), "{typed:?} -> {choices:?}");
         assert!(choices.len() <= 25 && choices.iter().all(|c| c.name.chars().count() <= 100));
     }
 }
 
 #[test]
 fn json_output_follows_the_contract() {
-    let analysis = bot()
-        .analyzer()
-        .analyze("on furosimide and my calves twitch all nite");
+    let analysis = bot().analyzer().analyze("on furosimide and my calves twitch all nite");
     let json = analysis_json(Some(&serde_json::json!("d1")), &analysis, bot().catalogue());
     assert_eq!(json["id"], "d1");
     assert_eq!(json["on_topic"], true);
