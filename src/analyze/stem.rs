@@ -21,28 +21,33 @@ pub fn stem_into(word: &str, out: &mut String) {
         return;
     }
     let mut replacement: Option<&str> = None;
+    // First the plural, so that "hamstrings" goes on to meet "hamstring" at "hamstr".
     if let Some(base) = stem.strip_suffix("ies").filter(|base| base.len() >= 2) {
-        stem = base;
-        replacement = Some("y");
-    } else if let Some(base) = stem.strip_suffix("ied").filter(|base| base.len() >= 2) {
         stem = base;
         replacement = Some("y");
     } else if let Some(base) = stem.strip_suffix("ves").filter(|base| base.len() >= 3) {
         // calves, halves, knives: the "f" comes back so "calves" meets "calf".
         stem = base;
         replacement = Some("f");
-    } else if let Some(base) = stem.strip_suffix("ness").filter(|base| base.len() >= 3) {
-        stem = base;
-    } else if let Some(base) = stem.strip_suffix("ing").filter(|base| base.len() >= 3 && has_vowel(base)) {
-        stem = undouble(base);
-    } else if let Some(base) = stem.strip_suffix("ed").filter(|base| base.len() >= 3 && has_vowel(base)) {
-        stem = undouble(base);
-    } else if let Some(base) = stem.strip_suffix("ly").filter(|base| base.len() >= 4) {
-        stem = base;
     } else if stem.ends_with('s') && !stem.ends_with("ss") && !stem.ends_with("us") && !stem.ends_with("is") {
         stem = &stem[..stem.len() - 1];
-        if let Some(base) = stem.strip_suffix("e").filter(|base| ends_with_sibilant(base)) {
+        if let Some(base) = stem.strip_suffix('e').filter(|base| ends_with_sibilant(base)) {
             // twitches -> twitch, boxes -> box
+            stem = base;
+        }
+    }
+    // Then one verb or adjective ending.
+    if replacement.is_none() {
+        if let Some(base) = stem.strip_suffix("ied").filter(|base| base.len() >= 2) {
+            stem = base;
+            replacement = Some("y");
+        } else if let Some(base) = stem.strip_suffix("ness").filter(|base| base.len() >= 3) {
+            stem = base;
+        } else if let Some(base) = stem.strip_suffix("ing").filter(|base| base.len() >= 3 && has_vowel(base)) {
+            stem = undouble(base);
+        } else if let Some(base) = stem.strip_suffix("ed").filter(|base| base.len() >= 3 && has_vowel(base)) {
+            stem = undouble(base);
+        } else if let Some(base) = stem.strip_suffix("ly").filter(|base| base.len() >= 4) {
             stem = base;
         }
     }
@@ -100,6 +105,7 @@ mod tests {
         same(&["diuretic", "diuretics"]);
         same(&["pill", "pills"]);
         same(&["hamstring", "hamstrings"]);
+        same(&["feeling", "feelings", "feel"]);
     }
 
     #[test]
