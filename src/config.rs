@@ -255,7 +255,7 @@ impl RawConfig {
     /// Invalid TOML or an unknown key, with its line.
     pub fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|err| {
-            let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let line = err.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             ConfigError::Parse {
                 path: name.to_owned(),
                 message: match line {

@@ -153,3 +153,53 @@ fn every_problem_is_listed_not_just_the_first() {
     let missing: Vec<&str> = problems.iter().filter(|p| p.message == "missing file").map(|p| p.file.as_str()).collect();
     assert_eq!(missing, ["hydration.toml", "lexicon.toml"]);
 }
+
+#[test]
+fn the_example_config_parses_and_validates() {
+    let text = include_str!("../../config.example.toml");
+    let raw = crampbot::config::RawConfig::parse(text, "config.example.toml").expect("parses");
+    let config = crampbot::config::Config::from_raw(raw, |_| None).expect("valid");
+    assert!(config.discord.token.is_none());
+    // Uncommenting every example value must still give a valid config.
+    let uncommented: String = text
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest) if rest.split_once(" = ").is_some_and(|(key, _)| !key.contains(' ')) => rest,
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let raw = crampbot::config::RawConfig::parse(&uncommented, "uncommented").expect("parses");
+    let config = crampbot::config::Config::from_raw(raw, |_| None).expect("valid");
+    assert_eq!(config.discord.guild_id, Some(123_456_789_012_345_678));
+    assert_eq!(config.reminders.grace, std::time::Duration::from_secs(120 * 60));
+}
+
+#[test]
+fn bad_config_values_name_their_key() {
+    use crampbot::config::{Config, RawConfig};
+    let cases = [
+        ("[reminders]\ngrace_minutes = 5000\n", "reminders.grace_minutes"),
+        ("[discord]\napi_base = \"ftp://example\"\n", "discord.api_base"),
+        ("[discord]\nguild_id = 0\n", "discord.guild_id"),
+    ];
+    for (text, key) in cases {
+        let raw = RawConfig::parse(text, "test.toml").expect("parses");
+        let err = Config::from_raw(raw, |_| None).expect_err("rejected");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    let err = RawConfig::parse("[discord]\ntokn = \"x\"\n", "test.toml").expect_err("unknown key");
+    assert!(err.to_string().contains("line 2") && err.to_string().contains("tokn"), "{err}");
+    let err = Config::from_raw(RawConfig::default(), |name| (name == "CRAMPBOT_GRACE_MINUTES").then(|| "soon".into()))
+        .expect_err("bad env");
+    assert!(err.to_string().contains("CRAMPBOT_GRACE_MINUTES"), "{err}");
+}
+
+#[test]
+fn the_token_never_shows_in_debug_output() {
+    let config = crampbot::config::Config::from_raw(crampbot::config::RawConfig::default(), |name| {
+        (name == "DISCORD_TOKEN").then(|| "super-secret-token".into())
+    })
+    .expect("valid");
+    assert!(!format!("{config:?}").contains("super-secret-token"));
+}
