@@ -100,7 +100,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
-                    writeln!(stdout, "{}", analysis_json(None, &analysis, bot.catalogue()))?;
+                    writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &analysis, bot.catalogue()))?)?;
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ mod text;
 
 use serde::Serialize;
 
-pub use json::{analysis_json, error_json};
+pub use json::{AnalysisJson, CauseJson, analysis_json, error_json};
 pub use text::render_text;
 
 use crate::knowledge::{Catalogue, Source, Urgency};

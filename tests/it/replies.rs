@@ -86,7 +86,8 @@ fn autocomplete_finds_causes_from_typos_and_synonyms() {
 #[test]
 fn json_output_follows_the_contract() {
     let analysis = bot().analyzer().analyze("on furosimide and my calves twitch all nite");
-    let json = analysis_json(Some(&serde_json::json!("d1")), &analysis, bot().catalogue());
+    let id = serde_json::json!("d1");
+    let json = serde_json::to_value(analysis_json(Some(&id), &analysis, bot().catalogue())).expect("serializes");
     assert_eq!(json["id"], "d1");
     assert_eq!(json["on_topic"], true);
     assert_eq!(json["causes"][0]["id"], "medication_side_effects");
