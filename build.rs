@@ -17,12 +17,15 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
+#[expect(clippy::disallowed_methods, reason = "a build script reads what cargo sets in its environment")]
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("knowledge");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
-    let mut code = String::from("/// Every catalogue file as `(name relative to knowledge/, contents)`.\npub(super) static FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every catalogue file as `(name relative to knowledge/, contents)`.\npub(super) static FILES: &[(&str, &str)] = &[\n",
+    );
     for (name, path) in &files {
         writeln!(code, "    ({name:?}, include_str!({:?})),", path.display().to_string()).expect("write to string");
     }

@@ -1,1 +1,100 @@
-fn main(){}
+//! Analyzer benchmarks: a typical message, Discord's longest, growth with length, catalogue load
+//! and index build, and batch mode end to end (JSON in, JSON out).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use crampbot::analyze::Analyzer;
+use crampbot::bot::Bot;
+use crampbot::cli::{Format, ask_batch};
+use crampbot::knowledge::Catalogue;
+
+/// Sentences in the style of the bot's users, mixed so that a long message is not one sentence
+/// repeated: typos, negations, phrases, emoji.
+const SENTENCES: [&str; 8] = [
+    "my calves twitch on long walks and I just started water pills. ",
+    "no swelling or redness, but the hamstring cramps after about a mile 😭 ",
+    "so dehidrated after the weekend, calfs been twitching all day at work. ",
+    "doc thinks its sciatica, pins and needles down the back of my leg. ",
+    "I drink plenty of water and my shoes are proper running shoes tbh. ",
+    "not on any meds, never injured my legs, walk the dog twice a day. ",
+    "flat feet and old trainers, calves tight and twitchy by the evening. ",
+    "had a stroke 2 yrs ago and the affected leg spasms when I walk. ",
+];
+
+/// A message of about `len` bytes.
+fn message(len: usize) -> String {
+    let mut text = String::with_capacity(len + 80);
+    let mut i = 0;
+    while text.len() < len {
+        text.push_str(SENTENCES[i % SENTENCES.len()]);
+        i += 1;
+    }
+    let mut end = len.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
+}
+
+fn analyzer() -> Analyzer {
+    Analyzer::new(Arc::new(Catalogue::embedded().expect("the shipped catalogue loads")))
+}
+
+fn typical(c: &mut Criterion) {
+    let analyzer = analyzer();
+    let text = message(200);
+    c.bench_function("analyze/typical_200_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
+    let text = message(2_000);
+    c.bench_function("analyze/discord_max_2000_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
+}
+
+fn growth(c: &mut Criterion) {
+    let analyzer = analyzer();
+    let mut group = c.benchmark_group("analyze/by_length");
+    for len in [100, 1_000, 10_000, 100_000] {
+        let text = message(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(len), &text, |b, text| b.iter(|| analyzer.analyze(text)));
+    }
+    group.finish();
+}
+
+fn load(c: &mut Criterion) {
+    c.bench_function("catalogue/load_and_index", |b| {
+        b.iter(|| Analyzer::new(Arc::new(Catalogue::embedded().expect("loads"))));
+    });
+}
+
+fn batch(c: &mut Criterion) {
+    let bot = Bot::new(Catalogue::embedded().expect("loads"));
+    let lines: usize = 1_000;
+    let mut input = String::new();
+    for n in 0..lines {
+        let text = SENTENCES[n % SENTENCES.len()].trim();
+        input.push_str(&serde_json::json!({ "id": n, "text": text }).to_string());
+        input.push('\n');
+    }
+    let mut group = c.benchmark_group("batch");
+    group.throughput(Throughput::Elements(lines as u64));
+    group.bench_function("json_lines_1000", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(lines * 600);
+            let failures =
+                ask_batch(&bot, Format::Json, input.as_bytes(), &mut out, &mut std::io::sink()).expect("in memory");
+            assert_eq!(failures, 0);
+            out
+        });
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = typical, growth, load, batch
+}
+criterion_main!(benches);

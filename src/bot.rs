@@ -32,7 +32,7 @@ pub enum TipsKind {
 }
 
 /// Something a user asked of the bot, whatever the front end.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request<'a> {
     /// A free-text description of symptoms.
     Ask(&'a str),
@@ -119,11 +119,13 @@ impl Bot {
             .collect();
 
         let mut reply = if !analysis.on_topic && analysis.red_flags.is_empty() {
-            let mut reply = Reply::new(ReplyKind::OffTopic, "I can only help with calf twitches and leg cramps", catalogue);
+            let mut reply =
+                Reply::new(ReplyKind::OffTopic, "I can only help with calf twitches and leg cramps", catalogue);
             reply.intro = Some(catalogue.guidance.off_topic.clone());
             reply
         } else if analysis.causes.is_empty() {
-            let mut reply = Reply::new(ReplyKind::Overview, "Calf twitching and hamstring cramps: an overview", catalogue);
+            let mut reply =
+                Reply::new(ReplyKind::Overview, "Calf twitching and hamstring cramps: an overview", catalogue);
             reply.intro = Some(catalogue.guidance.overview.clone());
             let mut common = Section::new("Common causes");
             common.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
@@ -180,7 +182,12 @@ impl Bot {
             } else {
                 format!(
                     "Did you mean {}? Or try /causes for the list of all nine.",
-                    suggestions.iter().take(3).map(|choice| format!("“{}”", choice.name)).collect::<Vec<_>>().join(" or ")
+                    suggestions
+                        .iter()
+                        .take(3)
+                        .map(|choice| format!("“{}”", choice.name))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 )
             });
             return reply;
@@ -231,8 +238,12 @@ impl Bot {
         section.items = tips.iter().map(tip_item).collect();
         reply.sections.push(section);
         let mut professional = Section::new("When to see a professional");
-        professional.items =
-            catalogue.guidance.see_a_professional.iter().map(|line| Item { text: line.clone(), source: None }).collect();
+        professional.items = catalogue
+            .guidance
+            .see_a_professional
+            .iter()
+            .map(|line| Item { text: line.clone(), source: None })
+            .collect();
         reply.sections.push(professional);
         reply
     }
@@ -258,7 +269,8 @@ impl Bot {
         );
         reply.sections.push(privacy);
         let mut sources = Section::new("Sources");
-        sources.items = catalogue.sources.values().map(|source| Item { text: source_line(source), source: None }).collect();
+        sources.items =
+            catalogue.sources.values().map(|source| Item { text: source_line(source), source: None }).collect();
         reply.sections.push(sources);
         reply
     }
@@ -334,25 +346,28 @@ impl Bot {
     }
 }
 
-/// How well `query` fits a cause's name, id or synonyms: 1.0 for a prefix, less for a fuzzy fit.
+/// How well `query` fits a cause: 1.0 when it starts the name or id, a little less when it starts
+/// a synonym (so "neuro" prefers "Neurological conditions" to the synonym "neuropathy"), and
+/// Jaro-Winkler similarity for typos.
 fn name_similarity(query: &str, cause: &Cause) -> f64 {
-    let mut candidates: Vec<String> = vec![cause.name.to_lowercase(), cause.id.replace('_', " ")];
-    candidates.extend(cause.synonyms.iter().map(|s| s.to_lowercase()));
+    let mut candidates: Vec<(String, f64)> = vec![(cause.name.to_lowercase(), 1.0), (cause.id.replace('_', " "), 1.0)];
+    candidates.extend(cause.synonyms.iter().map(|s| (s.to_lowercase(), 0.97)));
     let mut best: f64 = 0.0;
-    for candidate in &candidates {
+    for (candidate, weight) in &candidates {
         if candidate.starts_with(query) {
-            return 1.0;
+            best = best.max(*weight);
+            continue;
         }
         if candidate.contains(query) && query.len() >= 3 {
-            best = best.max(0.95);
+            best = best.max(0.95 * weight);
         }
-        best = best.max(strsim::jaro_winkler(query, candidate));
-        for word in candidate.split([' ', '_', '-', '/']) {
+        best = best.max(strsim::jaro_winkler(query, candidate) * weight);
+        for word in candidate.split([' ', '_', '-', '/', '(', ')']) {
             if word.len() >= 3 && word.starts_with(query) && query.len() >= 3 {
-                best = best.max(0.95);
+                best = best.max(0.95 * weight);
             }
             if query.len() >= 4 {
-                best = best.max(strsim::jaro_winkler(query, word));
+                best = best.max(strsim::jaro_winkler(query, word) * weight);
             }
         }
     }

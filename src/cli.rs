@@ -32,7 +32,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Connect to Discord and answer mentions, DMs and slash commands (needs DISCORD_TOKEN).
+    /// Connect to Discord and answer mentions, DMs and slash commands (needs `DISCORD_TOKEN`).
     Run,
     /// Talk to the bot in this terminal: free text and the slash commands, no token needed.
     Chat,
@@ -48,7 +48,7 @@ pub enum Command {
         #[arg(required_unless_present = "batch", conflicts_with = "batch")]
         text: Vec<String>,
     },
-    /// Validate the catalogue and list every problem as FILE:LINE: message.
+    /// Validate the catalogue and list every problem as `FILE:LINE: message`.
     Check,
 }
 
@@ -103,7 +103,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
-                    writeln!(stdout, "{}", analysis_json(None, &analysis, bot.catalogue()))?;
+                    writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &analysis, bot.catalogue()))?)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -171,7 +171,8 @@ pub fn load_catalogue(config: &Config) -> Result<Catalogue, LoadError> {
 }
 
 fn check(config: &Config) -> ExitCode {
-    let origin = config.knowledge_dir.as_ref().map_or_else(|| "built-in knowledge/".to_owned(), |dir| dir.display().to_string());
+    let origin =
+        config.knowledge_dir.as_ref().map_or_else(|| "built-in knowledge/".to_owned(), |dir| dir.display().to_string());
     match load_catalogue(config) {
         Ok(catalogue) => {
             let _ = writeln!(

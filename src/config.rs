@@ -221,7 +221,10 @@ impl Config {
             None => None,
         };
         if raw.discord.guild_id == Some(0) {
-            return Err(ConfigError::Invalid { key: "discord.guild_id".into(), message: "0 is not a Discord id".into() });
+            return Err(ConfigError::Invalid {
+                key: "discord.guild_id".into(),
+                message: "0 is not a Discord id".into(),
+            });
         }
         let grace_minutes = raw.reminders.grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES);
         if !(0..=24 * 60).contains(&grace_minutes) {
@@ -252,7 +255,7 @@ impl RawConfig {
     /// Invalid TOML or an unknown key, with its line.
     pub fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|err| {
-            let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let line = err.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             ConfigError::Parse {
                 path: name.to_owned(),
                 message: match line {

@@ -1,9 +1,605 @@
-//! The term index (placeholder while the analyzer is written).
-use crate::knowledge::Catalogue;
-/// Lookup structures built once per catalogue.
+//! The term index: everything the analyzer looks up, built once per catalogue.
+//!
+//! Every word of every catalogue term (cause vocabulary, red-flag concepts, topic words,
+//! negation triggers) gets a *key*: the id of its stem. A message word is resolved to a key in
+//! at most a few hash lookups: its surface form (which also knows the 30,000 common English
+//! words), then its stem, then, for an unknown word of five letters or more, a deletion index in
+//! the SymSpell manner that proposes the few terms within one or two edits, which
+//! `strsim::osa_distance` confirms. Phrases are matched as sequences of keys, longest first, in
+//! four independent layers (causes, concepts, topic, negation), so matching costs O(words), not
+//! O(words × vocabulary).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::normalize::{Boundary, Tokens, single_letters, tokenize};
+use super::stem::{stem, stem_into};
+use crate::knowledge::{Catalogue, Strength};
+
+/// The id of a stem known to the catalogue.
+pub type Key = u32;
+
+/// A message word that matches no catalogue word.
+pub const NO_KEY: Key = Key::MAX;
+
+/// A fast, non-cryptographic hasher for short strings and integers (the `FxHash` algorithm).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// What the index knows about a surface word.
+#[derive(Debug, Clone, Copy)]
+struct WordEntry {
+    /// The key of its stem, if that stem belongs to a catalogue word.
+    key: Key,
+}
+
+/// How a message word was resolved to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// The key, or [`NO_KEY`].
+    pub key: Key,
+    /// Edit distance when the word was matched as a misspelling, else 0.
+    pub distance: u8,
+}
+
+/// What a topic word says about a message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Topic {
+    /// A leg or muscle word.
+    pub body: bool,
+    /// A symptom word.
+    pub symptom: bool,
+    /// A walking or exercise word.
+    pub activity: bool,
+}
+
+/// The role of a negation phrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NegationRole {
+    /// Negates what follows ("no", "don't have").
+    Pre,
+    /// Negates what precedes ("ruled out", "went away").
+    Post,
+    /// Looks like a negation but is not ("not only", "no change").
+    Pseudo,
+    /// Ends a negation's scope ("but", "however").
+    Terminator,
+}
+
+/// What a cause term says, for one cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CauseRef {
+    /// Index into [`Catalogue::causes`].
+    pub cause: u8,
+    /// How strongly it points to the cause.
+    pub strength: Strength,
+    /// Whether it speaks against the cause instead ("I drink plenty of water").
+    pub against: bool,
+}
+
+/// A catalogue phrase as a sequence of keys, with what it means.
+#[derive(Debug, Clone)]
+pub struct Entry<P> {
+    /// The phrase's keys, in order.
+    pub keys: Box<[Key]>,
+    /// The phrase's normalized words, to tell exact from stem matches.
+    pub words: Box<[Box<str>]>,
+    /// The phrase as written in the catalogue.
+    pub text: String,
+    /// What it means.
+    pub payload: P,
+}
+
+/// A phrase found in a message: entry `entry` over tokens `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Index into the layer's entries.
+    pub entry: u32,
+    /// First token.
+    pub start: usize,
+    /// One past the last token.
+    pub end: usize,
+}
+
+/// One layer of phrases, matched longest-first without overlaps.
+#[derive(Debug)]
+pub struct Layer<P> {
+    /// Entries by the key of their first word; keys are dense, so this is a plain vector.
+    by_first: Vec<Vec<u32>>,
+    /// The phrases.
+    pub entries: Vec<Entry<P>>,
+}
+
+impl<P> Default for Layer<P> {
+    fn default() -> Self {
+        Layer { by_first: Vec::new(), entries: Vec::new() }
+    }
+}
+
+impl<P> Layer<P> {
+    /// Adds a phrase; returns its index.
+    fn insert(&mut self, entry: Entry<P>) -> usize {
+        let id = self.entries.len();
+        let first = entry.keys[0] as usize;
+        if self.by_first.len() <= first {
+            self.by_first.resize_with(first + 1, Vec::new);
+        }
+        self.by_first[first].push(to_u32(id));
+        self.entries.push(entry);
+        id
+    }
+
+    /// Finds the phrases of this layer in a message, scanning left to right and taking the
+    /// longest phrase at each position, so that "water pill" is read as one term, not as
+    /// "water" and "pill". Phrases do not cross sentence boundaries.
+    pub fn find(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
+        let mut found = Vec::new();
+        let mut position = 0;
+        while position < resolved.len() {
+            let mut best: Option<(u32, usize)> = None;
+            if let Some(candidates) = self.by_first.get(resolved[position].key as usize) {
+                for &candidate in candidates {
+                    let keys = &self.entries[candidate as usize].keys;
+                    let end = position + keys.len();
+                    if end > resolved.len() || best.is_some_and(|(_, len)| len >= keys.len()) {
+                        continue;
+                    }
+                    let same_keys = keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key);
+                    let one_sentence =
+                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence);
+                    if same_keys && one_sentence {
+                        best = Some((candidate, keys.len()));
+                    }
+                }
+            }
+            match best {
+                Some((entry, len)) => {
+                    found.push(Found { entry, start: position, end: position + len });
+                    position += len;
+                }
+                None => position += 1,
+            }
+        }
+        found
+    }
+}
+
+impl<P> Layer<P> {
+    /// Finds every phrase of this layer in a message, overlaps included: "swollen and hot" is
+    /// both swelling and warmth to the red-flag rules.
+    pub fn find_overlapping(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
+        let mut found = Vec::new();
+        for position in 0..resolved.len() {
+            let Some(candidates) = self.by_first.get(resolved[position].key as usize) else {
+                continue;
+            };
+            for &candidate in candidates {
+                let keys = &self.entries[candidate as usize].keys;
+                let end = position + keys.len();
+                if end <= resolved.len()
+                    && keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key)
+                    && tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence)
+                {
+                    found.push(Found { entry: candidate, start: position, end });
+                }
+            }
+        }
+        found
+    }
+}
+
+/// A string the deletion index can propose, with the key it stands for.
+#[derive(Debug)]
+struct FuzzyCandidate {
+    text: Box<str>,
+    key: Key,
+}
+
+/// Lookup structures for one catalogue.
 #[derive(Debug, Default)]
-pub struct TermIndex {}
+pub struct TermIndex {
+    /// Spelling variants and irregular forms, mapped to the form the catalogue uses.
+    variants: FastMap<Box<str>, Box<str>>,
+    /// Every catalogue word (and spelling variant of one), with its key.
+    words: FastMap<Box<str>, WordEntry>,
+    /// Hashes of the common English words: known, so never read as typos.
+    common: std::collections::HashSet<u64, BuildHasherDefault<FxHasher>>,
+    /// Stems of catalogue words.
+    stems: FastMap<Box<str>, Key>,
+    /// The stem text of each key.
+    stem_texts: Vec<Box<str>>,
+    /// Deletion index: hash of a string with up to two letters deleted -> a range of
+    /// `delete_postings`, the candidates that share that deletion (one flat vector, so building
+    /// it does not allocate per entry).
+    deletes: FastMap<u64, (u32, u32)>,
+    delete_postings: Vec<u32>,
+    fuzzy_candidates: Vec<FuzzyCandidate>,
+    /// The texts already in `fuzzy_candidates`.
+    fuzzy_texts: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// Emoji that carry meaning, for the tokenizer.
+    pub emoji: std::collections::BTreeMap<String, String>,
+    /// Cause vocabulary, including statements against causes.
+    pub causes: Layer<Vec<CauseRef>>,
+    /// Red-flag concepts.
+    pub concepts: Layer<Vec<u16>>,
+    /// Topic words.
+    pub topic: Layer<Topic>,
+    /// Negation triggers and terminators.
+    pub negation: Layer<NegationRole>,
+}
+
+/// Shortest message word that may be read as a misspelling.
+const MIN_FUZZY_LEN: usize = 5;
+
+/// Shortest catalogue word offered as a correction.
+const MIN_CANDIDATE_LEN: usize = 4;
+
+/// The edit distance allowed for a word of this many letters: none for short words, where a
+/// single edit turns one real word into another.
+pub fn allowed_distance(len: usize) -> u8 {
+    match len {
+        0..MIN_FUZZY_LEN => 0,
+        MIN_FUZZY_LEN..=7 => 1,
+        _ => 2,
+    }
+}
+
 impl TermIndex {
-    /// Builds the index.
-    pub fn build(_catalogue: &Catalogue) -> TermIndex { TermIndex {} }
+    /// Builds the index for a validated catalogue.
+    pub fn build(catalogue: &Catalogue) -> TermIndex {
+        let lexicon = &catalogue.lexicon;
+        let mut index = TermIndex { emoji: lexicon.emoji.clone(), ..TermIndex::default() };
+        for (from, to) in lexicon.spelling.iter().chain(&lexicon.irregular) {
+            index.variants.insert(from.to_lowercase().into(), to.to_lowercase().into());
+        }
+
+        index.add_causes(catalogue);
+        index.add_concepts(catalogue);
+        index.add_lexicon(lexicon);
+
+        // Common words: known, so never read as typos. Only their hashes are kept; a common word
+        // that shares a stem with a catalogue word ("cramping") is found through the stem.
+        index.common = lexicon.common_words().map(hash_str).collect();
+        // Spelling variants of catalogue words resolve in one lookup.
+        let variants: Vec<(Box<str>, Box<str>)> =
+            index.variants.iter().map(|(from, to)| (from.clone(), to.clone())).collect();
+        for (from, to) in variants {
+            if let Some(found) = index.lookup(&to, &mut String::new()) {
+                index.words.entry(from).or_insert(WordEntry { key: found.key });
+            }
+        }
+        index.build_deletes();
+        index
+    }
+
+    /// Adds every cause's vocabulary and contrary statements to the cause layer.
+    fn add_causes(&mut self, catalogue: &Catalogue) {
+        for (cause_index, cause) in catalogue.causes.iter().enumerate() {
+            let cause_index = u8::try_from(cause_index).unwrap_or(u8::MAX);
+            for term in &cause.vocabulary {
+                let reference = CauseRef { cause: cause_index, strength: term.strength, against: false };
+                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference);
+                });
+            }
+            for term in &cause.against {
+                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true };
+                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                    push_unique(&mut layers.causes.entries[entry].payload, reference);
+                });
+            }
+        }
+    }
+
+    /// Adds the red-flag concepts to the concept layer.
+    fn add_concepts(&mut self, catalogue: &Catalogue) {
+        for (concept_index, concept) in catalogue.concepts.iter().enumerate() {
+            let concept_index = u16::try_from(concept_index).unwrap_or(u16::MAX);
+            for term in &concept.terms {
+                self.add_phrase(Kind::Concept, term, |layers, entry| {
+                    push_unique(&mut layers.concepts.entries[entry].payload, concept_index);
+                });
+            }
+        }
+    }
+
+    /// Adds the topic words and negation phrases.
+    fn add_lexicon(&mut self, lexicon: &crate::knowledge::Lexicon) {
+        for (words, topic) in [
+            (&lexicon.body, Topic { body: true, ..Topic::default() }),
+            (&lexicon.symptom, Topic { symptom: true, ..Topic::default() }),
+            (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
+        ] {
+            for word in words {
+                self.add_phrase(Kind::Topic, word, |layers, entry| {
+                    let payload = &mut layers.topic.entries[entry].payload;
+                    payload.body |= topic.body;
+                    payload.symptom |= topic.symptom;
+                    payload.activity |= topic.activity;
+                });
+            }
+        }
+        for (words, role) in [
+            (&lexicon.negation_pre, NegationRole::Pre),
+            (&lexicon.negation_post, NegationRole::Post),
+            (&lexicon.negation_pseudo, NegationRole::Pseudo),
+            (&lexicon.negation_terminators, NegationRole::Terminator),
+        ] {
+            for word in words {
+                self.add_phrase(Kind::Negation, word, |layers, entry| {
+                    layers.negation.entries[entry].payload = role;
+                });
+            }
+        }
+    }
+
+    /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
+    pub fn resolve(&self, word: &str, elongated: bool, scratch: &mut String) -> Resolved {
+        let word = measurement_word(word).unwrap_or(word);
+        if let Some(found) = self.lookup(word, scratch) {
+            return found;
+        }
+        if self.common.contains(&hash_str(word)) {
+            return Resolved { key: NO_KEY, distance: 0 };
+        }
+        if elongated {
+            let single = single_letters(word);
+            if let Some(found) = self.lookup(&single, scratch) {
+                return found;
+            }
+            if self.common.contains(&hash_str(&single)) {
+                return Resolved { key: NO_KEY, distance: 0 };
+            }
+        }
+        if let Some(canonical) = self.variants.get(word) {
+            return self.resolve(&canonical.clone(), false, scratch);
+        }
+        self.fuzzy(word).unwrap_or(Resolved { key: NO_KEY, distance: 0 })
+    }
+
+    /// Resolves every token of a message.
+    pub fn resolve_all(&self, tokens: &Tokens) -> Vec<Resolved> {
+        let mut scratch = String::with_capacity(32);
+        (0..tokens.tokens.len())
+            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated, &mut scratch))
+            .collect()
+    }
+
+    /// The stem text of a key, for debugging and tests.
+    pub fn key_text(&self, key: Key) -> Option<&str> {
+        self.stem_texts.get(key as usize).map(|text| &**text)
+    }
+
+    /// A catalogue word, or a word sharing a stem with one.
+    fn lookup(&self, word: &str, scratch: &mut String) -> Option<Resolved> {
+        if let Some(entry) = self.words.get(word) {
+            return Some(Resolved { key: entry.key, distance: 0 });
+        }
+        stem_into(word, scratch);
+        let stemmed = self.variants.get(scratch.as_str()).map_or(scratch.as_str(), |canonical| canonical);
+        self.stems.get(stemmed).map(|&key| Resolved { key, distance: 0 })
+    }
+
+    fn fuzzy(&self, word: &str) -> Option<Resolved> {
+        let max = allowed_distance(word.chars().count());
+        if max == 0 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let bytes = word.as_bytes();
+        let mut best: Option<(u8, u32)> = None;
+        let mut consider = |candidates: &[u32]| {
+            for &candidate in candidates {
+                let text = &self.fuzzy_candidates[candidate as usize].text;
+                if text.as_bytes()[0] != bytes[0] || text.len().abs_diff(bytes.len()) > usize::from(max) {
+                    continue;
+                }
+                let distance = strsim::osa_distance(word, text);
+                if let Ok(distance) = u8::try_from(distance)
+                    && distance <= max
+                    && best.is_none_or(|(d, c)| (distance, candidate) < (d, c))
+                {
+                    best = Some((distance, candidate));
+                }
+            }
+        };
+        for_each_delete(bytes, max, |hash| {
+            if let Some(&(start, end)) = self.deletes.get(&hash) {
+                consider(&self.delete_postings[start as usize..end as usize]);
+            }
+        });
+        best.map(|(distance, candidate)| Resolved { key: self.fuzzy_candidates[candidate as usize].key, distance })
+    }
+
+    /// The key of a catalogue word, creating it if new.
+    fn key_of(&mut self, word: &str, fuzzy: bool) -> Key {
+        let word = self.variants.get(word).map_or_else(|| word.to_owned(), ToString::to_string);
+        let stemmed = stem(&word);
+        let next = Key::try_from(self.stem_texts.len()).unwrap_or(NO_KEY - 1);
+        let key = *self.stems.entry(stemmed.as_str().into()).or_insert(next);
+        if key == next {
+            self.stem_texts.push(stemmed.as_str().into());
+        }
+        let is_new_word = !self.words.contains_key(word.as_str());
+        if is_new_word {
+            self.words.insert(word.as_str().into(), WordEntry { key });
+        }
+        if fuzzy {
+            for text in [word.as_str(), stemmed.as_str()] {
+                if text.len() >= MIN_CANDIDATE_LEN
+                    && text.bytes().all(|b| b.is_ascii_lowercase())
+                    && self.fuzzy_texts.insert(text.into())
+                {
+                    self.fuzzy_candidates.push(FuzzyCandidate { text: text.into(), key });
+                }
+            }
+        }
+        key
+    }
+
+    fn add_phrase(&mut self, kind: Kind, text: &str, merge: impl FnOnce(&mut TermIndex, usize)) {
+        let tokens = tokenize(text, &self.emoji);
+        if tokens.tokens.is_empty() {
+            return;
+        }
+        let fuzzy = kind != Kind::Negation;
+        let words: Box<[Box<str>]> = (0..tokens.tokens.len())
+            .map(|i| {
+                let word = tokens.word(i);
+                self.variants.get(word).map_or_else(|| word.into(), Clone::clone)
+            })
+            .collect();
+        let keys: Box<[Key]> = words.iter().map(|word| self.key_of(word, fuzzy)).collect();
+        let existing = {
+            let layer_entries: Vec<&Box<[Key]>> = match kind {
+                Kind::Cause => self.causes.entries.iter().map(|e| &e.keys).collect(),
+                Kind::Concept => self.concepts.entries.iter().map(|e| &e.keys).collect(),
+                Kind::Topic => self.topic.entries.iter().map(|e| &e.keys).collect(),
+                Kind::Negation => self.negation.entries.iter().map(|e| &e.keys).collect(),
+            };
+            layer_entries.iter().position(|k| **k == keys)
+        };
+        let entry = if let Some(entry) = existing {
+            entry
+        } else {
+            {
+                let text = text.trim().to_owned();
+                match kind {
+                    Kind::Cause => self.causes.insert(Entry { keys, words, text, payload: Vec::new() }),
+                    Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
+                    Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
+                    Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRole::Pseudo }),
+                }
+            }
+        };
+        merge(self, entry);
+    }
+
+    fn build_deletes(&mut self) {
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        for (id, candidate) in self.fuzzy_candidates.iter().enumerate() {
+            // Two deletions only where a two-edit match is allowed at all (see allowed_distance).
+            let max = if candidate.text.len() >= 7 { 2 } else { 1 };
+            let id = u32::try_from(id).unwrap_or(u32::MAX);
+            for_each_delete(candidate.text.as_bytes(), max, |hash| {
+                pairs.push((hash, id));
+            });
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        self.delete_postings = pairs.iter().map(|&(_, id)| id).collect();
+        self.deletes = FastMap::with_capacity_and_hasher(pairs.len(), BuildHasherDefault::default());
+        let mut start = 0;
+        while start < pairs.len() {
+            let hash = pairs[start].0;
+            let end = start + pairs[start..].iter().take_while(|(h, _)| *h == hash).count();
+            self.deletes.insert(hash, (to_u32(start), to_u32(end)));
+            start = end;
+        }
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn hash_str(text: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.write_u64(text.len() as u64);
+    hasher.finish()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cause,
+    Concept,
+    Topic,
+    Negation,
+}
+
+/// Reads measurements as words: a hot temperature ("38c", "95f") as "hot", a dose ("40mg") as
+/// "mg". Other numbers stay as they are.
+fn measurement_word(word: &str) -> Option<&'static str> {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits == word.len() {
+        return None;
+    }
+    let value: u32 = word[..digits].parse().ok()?;
+    match &word[digits..] {
+        "c" if (28..=60).contains(&value) => Some("hot"),
+        "f" if (85..=140).contains(&value) => Some("hot"),
+        "mg" | "mcg" | "ug" => Some("mg"),
+        _ => None,
+    }
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+/// Calls `visit` with the hash of `bytes` itself and of every string made by deleting one, and
+/// (when `max` is 2) two, of its bytes; no allocation.
+fn for_each_delete(bytes: &[u8], max: u8, mut visit: impl FnMut(u64)) {
+    let hash_without = |skip_a: usize, skip_b: usize| {
+        let mut hasher = FxHasher::default();
+        let mut kept = 0u64;
+        for (i, &b) in bytes.iter().enumerate() {
+            if i != skip_a && i != skip_b {
+                hasher.write_u8(b);
+                kept += 1;
+            }
+        }
+        hasher.write_u64(kept);
+        hasher.finish()
+    };
+    let none = usize::MAX;
+    visit(hash_without(none, none));
+    for a in 0..bytes.len() {
+        visit(hash_without(a, none));
+        if max >= 2 {
+            for b in a + 1..bytes.len() {
+                visit(hash_without(a, b));
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The Discord adapter over serenity: the only module that names `serenity`.
 //!
 //! - [`run`] connects with the token and answers until `shutdown` completes.
-//! - [`handler`] turns gateway events into requests for the bot core.
+//! - `handler` turns gateway events into requests for the bot core.
 //! - [`commands`] defines the slash commands (a list that is easy to extend).
 //! - [`render`] turns a [`crate::reply::Reply`] into embeds and buttons within Discord's limits.
 //! - [`outbox`] is the one way out: retries, error codes, logging.

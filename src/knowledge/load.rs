@@ -187,6 +187,8 @@ struct RawRedFlag {
     patterns: Vec<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     sentence_patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    causes: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -252,7 +254,7 @@ struct FileRef<'a> {
 impl FileRef<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text[..end].matches('\n').count() + 1
     }
 }
 
@@ -292,10 +294,19 @@ impl Checker {
         text.to_owned()
     }
 
-    fn source(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, id: &Spanned<String>) -> Option<Source> {
+    fn source(
+        &mut self,
+        file: &FileRef<'_>,
+        sources: &BTreeMap<String, Source>,
+        id: &Spanned<String>,
+    ) -> Option<Source> {
         let found = sources.get(id.get_ref()).cloned();
         if found.is_none() {
-            self.at(file, id.span().start, format!("unknown source `{}` (sources are listed in sources.toml)", id.get_ref()));
+            self.at(
+                file,
+                id.span().start,
+                format!("unknown source `{}` (sources are listed in sources.toml)", id.get_ref()),
+            );
         }
         found
     }
@@ -336,18 +347,19 @@ struct Claim {
     shared: bool,
 }
 
-pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError> {
+pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> {
     let mut check = Checker { problems: Vec::new() };
     let mut by_kind: HashMap<&str, &(String, String)> = HashMap::new();
     let mut cause_files = Vec::new();
-    for file in &files {
+    for file in files {
         let name = file.0.as_str();
         match name {
             "sources.toml" | "red_flags.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
             | "common_words.txt" => {
                 by_kind.insert(name, file);
             }
-            _ if name.starts_with("causes/") && name.ends_with(".toml") => cause_files.push(file),
+            _ if name.starts_with("causes/")
+                && std::path::Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml")) => cause_files.push(file),
             _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
         }
     }
@@ -448,21 +460,15 @@ pub(super) fn build(files: Vec<(String, String)>) -> Result<Catalogue, LoadError
                 spelling: raw.spelling,
                 irregular: raw.irregular,
                 emoji: raw.emoji,
-                common_words: Vec::new(),
+                common_words_text: String::new(),
             }
         }),
     };
     match (file_ref("common_words.txt"), lexicon.as_mut()) {
         (None, _) => check.whole("common_words.txt", "missing file"),
         (Some(file), Some(lexicon)) => {
-            lexicon.common_words = file
-                .text
-                .lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                .map(str::to_lowercase)
-                .collect();
-            if lexicon.common_words.is_empty() {
+            lexicon.common_words_text = file.text.to_lowercase();
+            if lexicon.common_words().next().is_none() {
                 check.whole(file.name, "no words");
             }
         }
@@ -498,15 +504,25 @@ fn non_empty_tips(
     check.tips(file, sources, raw.get_ref())
 }
 
-fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources: &BTreeMap<String, Source>) -> Vec<Cause> {
+fn build_causes(
+    check: &mut Checker,
+    cause_files: &[&(String, String)],
+    sources: &BTreeMap<String, Source>,
+) -> Vec<Cause> {
     let mut found: BTreeMap<usize, Cause> = BTreeMap::new();
     let mut claims: BTreeMap<String, Vec<Claim>> = BTreeMap::new();
     for (name, text) in cause_files {
         let file = FileRef { name, text };
-        let Some(raw) = check.parse::<RawCause>(&file) else { continue };
+        let Some(raw) = check.parse::<RawCause>(&file) else {
+            continue;
+        };
         let id = raw.id.get_ref().clone();
         let Some(position) = CAUSE_IDS.iter().position(|known| *known == id) else {
-            check.at(&file, raw.id.span().start, format!("unknown cause id `{id}`; the ids are fixed: {}", CAUSE_IDS.join(", ")));
+            check.at(
+                &file,
+                raw.id.span().start,
+                format!("unknown cause id `{id}`; the ids are fixed: {}", CAUSE_IDS.join(", ")),
+            );
             continue;
         };
         if found.contains_key(&position) {
@@ -522,34 +538,7 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
         if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() {
             check.at(&file, vocabulary_span, "the vocabulary needs at least one strong or moderate term");
         }
-        let mut terms = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (strength, list) in [
-            (Strength::Strong, &vocabulary.strong),
-            (Strength::Moderate, &vocabulary.moderate),
-            (Strength::Weak, &vocabulary.weak),
-        ] {
-            for term in list {
-                let text = term.get_ref().text().trim().to_owned();
-                let line = file.line_of(term.span().start);
-                if !has_word(&text) {
-                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
-                    continue;
-                }
-                let key = text.to_lowercase();
-                if let Some(first) = seen.insert(key.clone(), line) {
-                    check.at(&file, term.span().start, format!("term {text:?} is listed twice (first on line {first})"));
-                    continue;
-                }
-                claims.entry(key).or_default().push(Claim {
-                    cause: id.clone(),
-                    file: (*name).clone(),
-                    line,
-                    shared: term.get_ref().shared(),
-                });
-                terms.push(Term { text, strength });
-            }
-        }
+        let terms = vocabulary_terms(check, &file, &id, &vocabulary, &mut claims);
         let against = vocabulary
             .against
             .iter()
@@ -578,7 +567,57 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
         };
         found.insert(position, cause);
     }
-    for (term, claims) in &claims {
+    check_shared_claims(check, &claims);
+    for (position, id) in CAUSE_IDS.iter().enumerate() {
+        if !found.contains_key(&position) {
+            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
+        }
+    }
+    found.into_values().collect()
+}
+
+/// The strong, moderate and weak terms of one cause, recording where each was claimed.
+fn vocabulary_terms(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    id: &str,
+    vocabulary: &RawVocabulary,
+    claims: &mut BTreeMap<String, Vec<Claim>>,
+) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (strength, list) in [
+        (Strength::Strong, &vocabulary.strong),
+        (Strength::Moderate, &vocabulary.moderate),
+        (Strength::Weak, &vocabulary.weak),
+    ] {
+        for term in list {
+            let text = term.get_ref().text().trim().to_owned();
+            let line = file.line_of(term.span().start);
+            if !has_word(&text) {
+                check.at(file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                continue;
+            }
+            let key = text.to_lowercase();
+            if let Some(first) = seen.insert(key.clone(), line) {
+                check.at(file, term.span().start, format!("term {text:?} is listed twice (first on line {first})"));
+                continue;
+            }
+            claims.entry(key).or_default().push(Claim {
+                cause: id.to_owned(),
+                file: file.name.to_owned(),
+                line,
+                shared: term.get_ref().shared(),
+            });
+            terms.push(Term { text, strength });
+        }
+    }
+    terms
+}
+
+/// Reports every term claimed by two causes where a claim is not marked shared.
+fn check_shared_claims(check: &mut Checker, claims: &BTreeMap<String, Vec<Claim>>) {
+    for (term, claims) in claims {
         let causes: Vec<&str> = claims.iter().map(|claim| claim.cause.as_str()).collect();
         if claims.len() > 1 {
             for claim in claims.iter().filter(|claim| !claim.shared) {
@@ -593,36 +632,96 @@ fn build_causes(check: &mut Checker, cause_files: &[&(String, String)], sources:
             }
         }
     }
-    for (position, id) in CAUSE_IDS.iter().enumerate() {
-        if !found.contains_key(&position) {
-            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
-        }
-    }
-    found.into_values().collect()
 }
 
-fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<String, Source>) -> (Vec<Concept>, Vec<RedFlag>) {
-    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else { return (Vec::new(), Vec::new()) };
+/// The concepts of `red_flags.toml`, and their index by name.
+fn build_concepts(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    raw: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+) -> (Vec<Concept>, HashMap<String, usize>) {
     let mut concepts = Vec::new();
     let mut concept_index = HashMap::new();
-    for (id, terms) in &raw.concepts {
+    for (id, terms) in raw {
         if terms.get_ref().is_empty() {
-            check.at(file, terms.span().start, format!("concept `{id}` has no terms, so no pattern using it can match"));
+            check.at(
+                file,
+                terms.span().start,
+                format!("concept `{id}` has no terms, so no pattern using it can match"),
+            );
         }
         for term in terms.get_ref() {
             if !has_word(term.get_ref()) {
-                check.at(file, term.span().start, format!("concept `{id}` has a term with no letters: {:?}", term.get_ref()));
+                check.at(
+                    file,
+                    term.span().start,
+                    format!("concept `{id}` has a term with no letters: {:?}", term.get_ref()),
+                );
             }
         }
         concept_index.insert(id.clone(), concepts.len());
-        concepts.push(Concept { id: id.clone(), terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect() });
+        concepts.push(Concept {
+            id: id.clone(),
+            terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect(),
+        });
     }
+    (concepts, concept_index)
+}
+
+/// One red flag's patterns, as concept indices; marks the concepts used.
+fn build_patterns(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    flag: &RawRedFlag,
+    concept_index: &HashMap<String, usize>,
+    used: &mut [bool],
+) -> Vec<Pattern> {
+    let mut patterns = Vec::new();
+    for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
+        for pattern in list {
+            if pattern.get_ref().is_empty() {
+                check.at(file, pattern.span().start, "an empty pattern would match every message");
+                continue;
+            }
+            let mut indices = Vec::new();
+            for name in pattern.get_ref() {
+                match concept_index.get(name.get_ref()) {
+                    Some(&index) => {
+                        used[index] = true;
+                        indices.push(index);
+                    }
+                    None => check.at(
+                        file,
+                        name.span().start,
+                        format!("unknown concept `{}`, so this pattern cannot match", name.get_ref()),
+                    ),
+                }
+            }
+            patterns.push(Pattern { concepts: indices, within_sentence });
+        }
+    }
+    patterns
+}
+
+fn build_red_flags(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    sources: &BTreeMap<String, Source>,
+) -> (Vec<Concept>, Vec<RedFlag>) {
+    let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
+        return (Vec::new(), Vec::new());
+    };
+    let (concepts, concept_index) = build_concepts(check, file, &raw.concepts);
     let mut used = vec![false; concepts.len()];
     let mut found: BTreeMap<usize, RedFlag> = BTreeMap::new();
     for flag in &raw.red_flag {
         let id = flag.id.get_ref().clone();
         let Some(position) = RED_FLAG_IDS.iter().position(|known| *known == id) else {
-            check.at(file, flag.id.span().start, format!("unknown red flag id `{id}`; the ids are fixed: {}", RED_FLAG_IDS.join(", ")));
+            check.at(
+                file,
+                flag.id.span().start,
+                format!("unknown red flag id `{id}`; the ids are fixed: {}", RED_FLAG_IDS.join(", ")),
+            );
             continue;
         };
         if found.contains_key(&position) {
@@ -634,34 +733,27 @@ fn build_red_flags(check: &mut Checker, file: &FileRef<'_>, sources: &BTreeMap<S
             "urgent" => Urgency::Urgent,
             "soon" => Urgency::Soon,
             other => {
-                check.at(file, flag.urgency.span().start, format!("urgency {other:?} is not one of emergency, urgent, soon"));
+                check.at(
+                    file,
+                    flag.urgency.span().start,
+                    format!("urgency {other:?} is not one of emergency, urgent, soon"),
+                );
                 Urgency::Emergency
             }
         };
-        let mut patterns = Vec::new();
-        for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
-            for pattern in list {
-                if pattern.get_ref().is_empty() {
-                    check.at(file, pattern.span().start, "an empty pattern would match every message");
-                    continue;
-                }
-                let mut indices = Vec::new();
-                for name in pattern.get_ref() {
-                    match concept_index.get(name.get_ref()) {
-                        Some(&index) => {
-                            used[index] = true;
-                            indices.push(index);
-                        }
-                        None => check.at(file, name.span().start, format!("unknown concept `{}`, so this pattern cannot match", name.get_ref())),
-                    }
-                }
-                patterns.push(Pattern { concepts: indices, within_sentence });
-            }
-        }
+        let patterns = build_patterns(check, file, flag, &concept_index, &mut used);
         if patterns.is_empty() {
             check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
         }
+        let mut causes = Vec::new();
+        for cause in &flag.causes {
+            match CAUSE_IDS.iter().position(|known| known == cause.get_ref()) {
+                Some(index) => causes.push(index),
+                None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
+            }
+        }
         let red_flag = RedFlag {
+            causes,
             urgency,
             title: check.text(file, "title", &flag.title),
             message: check.text(file, "message", &flag.message),

@@ -179,6 +179,9 @@ pub struct RedFlag {
     pub patterns: Vec<Pattern>,
     /// Sources for the message and action.
     pub sources: Vec<Source>,
+    /// Causes these signs belong to (indices into [`Catalogue::causes`]): a raised flag counts
+    /// as strong evidence for them, since the warning sign is itself a symptom of that group.
+    pub causes: Vec<usize>,
 }
 
 /// A combination of concepts that must all be present, affirmed, for a red flag to fire.
@@ -241,8 +244,16 @@ pub struct Lexicon {
     pub irregular: BTreeMap<String, String>,
     /// Emoji that carry meaning, mapped to words ("🦵" -> "leg").
     pub emoji: BTreeMap<String, String>,
-    /// Common English words: correctly spelled, so never treated as typos of a term.
-    pub common_words: Vec<String>,
+    /// Common English words, one per line, lowercase: correctly spelled, so never treated as
+    /// typos of a term. Kept as one string; see [`Lexicon::common_words`].
+    pub common_words_text: String,
+}
+
+impl Lexicon {
+    /// The common English words.
+    pub fn common_words(&self) -> impl Iterator<Item = &str> {
+        self.common_words_text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'))
+    }
 }
 
 impl Catalogue {
@@ -261,7 +272,7 @@ impl Catalogue {
     /// # Errors
     /// Every problem found, each with its file and line.
     pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalogue, LoadError> {
-        load::build(files.into_iter().collect())
+        load::build(&files.into_iter().collect::<Vec<_>>())
     }
 
     /// Reads every catalogue file under `dir` and validates them as [`Catalogue::from_files`].

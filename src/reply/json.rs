@@ -1,36 +1,62 @@
 //! The JSON renderer: the analysis contract of `crampbot ask --format json` (see DESIGN.md).
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::analyze::Analysis;
+use crate::analyze::{Analysis, Evidence, Exclusion, RedFlagMatch};
 use crate::knowledge::Catalogue;
 
-/// One analysis as the contract's JSON object, echoing `id` when there is one. Causes carry
-/// their display name; `guidance` carries the consult-a-professional line.
-pub fn analysis_json(id: Option<&Value>, analysis: &Analysis, catalogue: &Catalogue) -> Value {
-    let causes: Vec<Value> = analysis
-        .causes
-        .iter()
-        .map(|found| {
-            json!({
-                "id": found.id,
-                "name": catalogue.causes[found.cause].name,
-                "score": (f64::from(found.score) * 1000.0).round() / 1000.0,
-                "evidence": found.evidence,
+/// One analysis in the contract's shape, ready to serialize: `id` first (when there is one),
+/// causes with their display names, and the consult-a-professional `guidance`.
+#[derive(Debug, Serialize)]
+pub struct AnalysisJson<'a> {
+    /// The caller's id, echoed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a Value>,
+    /// Whether the message is about leg symptoms.
+    pub on_topic: bool,
+    /// Likely causes, most likely first.
+    pub causes: Vec<CauseJson<'a>>,
+    /// Causes the message speaks against.
+    pub excluded: &'a [Exclusion],
+    /// Red flags, most urgent first.
+    pub red_flags: &'a [RedFlagMatch],
+    /// The guidance every answer carries.
+    pub guidance: &'a str,
+}
+
+/// A likely cause in the contract's shape.
+#[derive(Debug, Serialize)]
+pub struct CauseJson<'a> {
+    /// Fixed cause id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Score in `0..1`, rounded to three decimals.
+    pub score: f64,
+    /// The words that point to it.
+    pub evidence: &'a [Evidence],
+}
+
+/// One analysis as the contract's JSON object, echoing `id` when there is one.
+pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogue: &'a Catalogue) -> AnalysisJson<'a> {
+    AnalysisJson {
+        id,
+        on_topic: analysis.on_topic,
+        causes: analysis
+            .causes
+            .iter()
+            .map(|found| CauseJson {
+                id: found.id,
+                name: &catalogue.causes[found.cause].name,
+                score: (f64::from(found.score) * 1000.0).round() / 1000.0,
+                evidence: &found.evidence,
             })
-        })
-        .collect();
-    let mut object = json!({
-        "on_topic": analysis.on_topic,
-        "causes": causes,
-        "excluded": analysis.excluded,
-        "red_flags": analysis.red_flags,
-        "guidance": catalogue.guidance.consult,
-    });
-    if let (Some(id), Some(map)) = (id, object.as_object_mut()) {
-        map.insert("id".to_owned(), id.clone());
+            .collect(),
+        excluded: &analysis.excluded,
+        red_flags: &analysis.red_flags,
+        guidance: &catalogue.guidance.consult,
     }
-    object
 }
 
 /// The error object for a batch line that could not be analyzed.

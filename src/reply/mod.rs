@@ -10,7 +10,7 @@ mod text;
 
 use serde::Serialize;
 
-pub use json::{analysis_json, error_json};
+pub use json::{AnalysisJson, CauseJson, analysis_json, error_json};
 pub use text::render_text;
 
 use crate::knowledge::{Catalogue, Source, Urgency};
@@ -132,9 +132,10 @@ impl Reply {
     }
 
     /// Adds red-flag alerts, keeping the most urgent first; an emergency adds the emergency line.
+    #[must_use]
     pub fn with_alerts(mut self, alerts: Vec<Alert>, catalogue: &Catalogue) -> Reply {
         self.alerts.extend(alerts);
-        self.alerts.sort_by(|a, b| b.urgency.cmp(&a.urgency));
+        self.alerts.sort_by_key(|alert| std::cmp::Reverse(alert.urgency));
         if self.alerts.iter().any(|alert| alert.urgency == Urgency::Emergency) {
             self.emergency = Some(catalogue.guidance.emergency.clone());
         }

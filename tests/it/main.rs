@@ -1,6 +1,10 @@
-//! The integration tests, in one binary.
+//! crampbot's integration tests, in one binary (see STYLE.md: one integration crate).
 
+mod analyzer;
+mod catalogue;
+mod cli;
 mod console;
 mod discord;
 mod fake_discord;
+mod replies;
 mod support;

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::missing_panics_doc)]
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crampbot::bot::Bot;
@@ -14,6 +15,12 @@ use crampbot::knowledge::{CAUSE_IDS, Catalogue};
 use tokio::sync::oneshot;
 
 use crate::fake_discord::{FakeDiscord, TOKEN};
+
+/// The bot over the shipped catalogue, built once per test binary.
+pub fn bot() -> &'static Bot {
+    static BOT: OnceLock<Bot> = OnceLock::new();
+    BOT.get_or_init(|| Bot::new(Catalogue::embedded().expect("the shipped catalogue loads")))
+}
 
 /// The bot the tests talk to: the built-in catalogue when it loads, else [`tiny_catalogue`].
 pub fn test_bot() -> Bot {
