@@ -6,7 +6,7 @@
 //! holds) and the answer edits the deferred response. Each event is one tracing span with its
 //! kind, latency and outcome; message content is never logged.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serenity::all::{
@@ -14,11 +14,13 @@ use serenity::all::{
     CreateInteractionResponseMessage, EditInteractionResponse, EventHandler, GuildId, Interaction, Message,
     MessageReference, MessageType, Ready, ResumedEvent, UserId,
 };
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::commands;
 use super::convert::{self, Addressed, Incoming, OwnedRequest};
+use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
@@ -31,11 +33,21 @@ pub(crate) struct Handler {
     guild: Option<GuildId>,
     defer_after: Duration,
     me: OnceLock<UserId>,
+    logins: Mutex<LoginBudget>,
+    /// Asks the run loop to close the gateway for a while.
+    pause: mpsc::UnboundedSender<Duration>,
 }
 
 impl Handler {
-    pub(crate) fn new(bot: Bot, outbox: Outbox, guild: Option<GuildId>, defer_after: Duration) -> Arc<Handler> {
-        Arc::new(Handler { bot, outbox, guild, defer_after, me: OnceLock::new() })
+    pub(crate) fn new(
+        bot: Bot,
+        outbox: Outbox,
+        guild: Option<GuildId>,
+        defer_after: Duration,
+        logins: LoginBudget,
+        pause: mpsc::UnboundedSender<Duration>,
+    ) -> Arc<Handler> {
+        Arc::new(Handler { bot, outbox, guild, defer_after, me: OnceLock::new(), logins: Mutex::new(logins), pause })
     }
 }
 
@@ -66,6 +78,13 @@ impl EventHandler for Handler {
         async {
             let started = Instant::now();
             let _ = self.me.set(ready.user.id);
+            // A poisoned lock only means a panic elsewhere mid-record; the counts are still usable.
+            let over_budget = self.logins.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record(started);
+            if let Some(pause) = over_budget {
+                let _ = self.pause.send(pause);
+                tracing::warn!(outcome = "paused", "login budget spent; not registering commands");
+                return;
+            }
             let definitions = commands::definitions();
             let result = self.outbox.set_commands(ready.application.id, self.guild, &definitions).await;
             if result.is_ok() {

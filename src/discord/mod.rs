@@ -17,6 +17,7 @@
 pub mod commands;
 pub mod convert;
 mod handler;
+pub mod logins;
 pub mod outbox;
 pub mod render;
 
@@ -87,6 +88,11 @@ pub struct RunOptions {
     pub restart_wait: Duration,
     /// The longest wait before a restart.
     pub max_restart_wait: Duration,
+    /// Gateway logins (READY) allowed per [`RunOptions::login_window`] before the bot closes
+    /// the gateway and waits (see [`logins::LoginBudget`]).
+    pub max_logins: usize,
+    /// The window of [`RunOptions::max_logins`].
+    pub login_window: Duration,
 }
 
 impl Default for RunOptions {
@@ -97,6 +103,9 @@ impl Default for RunOptions {
             max_restarts: 8,
             restart_wait: Duration::from_secs(5),
             max_restart_wait: Duration::from_secs(300),
+            // 30 an hour is at most 720 a day, under Discord's 1,000.
+            max_logins: 30,
+            login_window: Duration::from_secs(3600),
         }
     }
 }
@@ -118,7 +127,8 @@ pub async fn run(config: &DiscordConfig, bot: Bot, shutdown: impl Future<Output 
 /// Runs the bot until `shutdown` completes (then closes the gateway cleanly and returns `Ok`), or
 /// until a fatal error: a bad token, refused intents, or a client that keeps failing (restarted
 /// with a growing wait, since every restart is a login and Discord resets the token after 1,000
-/// logins a day).
+/// logins a day). More than [`RunOptions::max_logins`] logins in [`RunOptions::login_window`]
+/// (serenity re-identifying in a loop) close the gateway until the window allows another.
 ///
 /// # Errors
 /// See [`RunError`].
@@ -138,7 +148,15 @@ pub async fn run_with(
             .await
             .map_err(|source| RunError::ApiBase { base: base.to_owned(), source })?;
     }
-    let handler = handler::Handler::new(bot, outbox, config.guild_id.map(GuildId::new), options.defer_after);
+    let (pauses, mut pause_requests) = tokio::sync::mpsc::unbounded_channel();
+    let handler = handler::Handler::new(
+        bot,
+        outbox,
+        config.guild_id.map(GuildId::new),
+        options.defer_after,
+        logins::LoginBudget::new(options.max_logins, options.login_window),
+        pauses,
+    );
     tokio::pin!(shutdown);
     let mut restarts = 0;
     let mut wait = options.restart_wait;
@@ -154,8 +172,13 @@ pub async fn run_with(
                     tokio::select! {
                         result = &mut start => match result {
                             Ok(()) => return Ok(()),
-                            Err(err) => err,
+                            Err(err) => Stopped::Failed(err),
                         },
+                        Some(pause) = pause_requests.recv() => {
+                            manager.shutdown_all().await;
+                            let _ = tokio::time::timeout(Duration::from_secs(5), start).await;
+                            Stopped::Pause(pause)
+                        }
                         () = &mut shutdown => {
                             tracing::info!("shutting down");
                             manager.shutdown_all().await;
@@ -164,9 +187,24 @@ pub async fn run_with(
                         }
                     }
                 }
-                Err(err) => err,
+                Err(err) => Stopped::Failed(err),
             },
             () = &mut shutdown => return Ok(()),
+        };
+        let failure = match failure {
+            Stopped::Pause(pause) => {
+                tracing::warn!(
+                    pause_s = pause.as_secs(),
+                    max_logins = options.max_logins,
+                    "too many gateway logins; the gateway stays closed for a while"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = &mut shutdown => return Ok(()),
+                }
+                continue;
+            }
+            Stopped::Failed(err) => err,
         };
         match failure {
             serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
@@ -189,6 +227,14 @@ pub async fn run_with(
             }
         }
     }
+}
+
+/// Why one client stopped.
+enum Stopped {
+    /// serenity returned an error.
+    Failed(serenity::Error),
+    /// Too many logins: stay away this long.
+    Pause(Duration),
 }
 
 /// serenity's HTTP client: Discord's, or the configured base with serenity's rate limiter off

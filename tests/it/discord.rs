@@ -372,6 +372,22 @@ async fn close_4014_ends_with_a_clear_intents_error() {
     assert!(matches!(harness.stop().await, Err(RunError::Intents)));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_logins_close_the_gateway_for_a_while() {
+    let options = RunOptions { max_logins: 1, ..test_options() };
+    let harness = Harness::start_with(options, None).await;
+    // A second READY (as after serenity re-identifies) spends the budget of one login per hour.
+    harness.fake.dispatch("READY", fake::ready("ws://127.0.0.1:1"));
+    harness.fake.wait_until(Duration::from_secs(10), "the gateway closed", |fake| fake.stats().disconnects >= 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(harness.fake.stats().identifies, 1, "no new login while paused");
+    assert_eq!(harness.fake.calls_to("PUT", "/commands").len(), 1, "no registration over budget");
+    assert!(harness.is_running(), "paused, not stopped");
+    let started = std::time::Instant::now();
+    harness.stop().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "a shutdown ends the pause");
+}
+
 /// The messages posted, and the distinct nonces among them.
 fn posts(harness: &Harness) -> (usize, Vec<String>) {
     let calls = harness.fake.calls_to("POST", "/messages");

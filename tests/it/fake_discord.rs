@@ -396,10 +396,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                     Some(2) => {
                         shared.stats.lock().unwrap().identifies += 1;
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
-                        Some(json!({"op": 0, "t": "READY", "s": seq, "d": {
-                            "v": 10, "user": bot_user(), "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
-                            "session_id": "fake-session", "resume_gateway_url": shared.ws_url, "shard": [0, 1],
-                            "application": {"id": APP_ID.to_string(), "flags": 0}}}))
+                        Some(json!({"op": 0, "t": "READY", "s": seq, "d": ready(&shared.ws_url)}))
                     }
                     Some(6) => {
                         shared.stats.lock().unwrap().resumes += 1;
@@ -441,6 +438,15 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     drop(ws);
     shared.stats.lock().unwrap().disconnects += 1;
     shared.bump();
+}
+
+/// The READY event's data.
+pub fn ready(resume_gateway_url: &str) -> Value {
+    json!({
+        "v": 10, "user": bot_user(), "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+        "session_id": "fake-session", "resume_gateway_url": resume_gateway_url, "shard": [0, 1],
+        "application": {"id": APP_ID.to_string(), "flags": 0},
+    })
 }
 
 /// A user object.
