@@ -15,6 +15,7 @@ use serenity::builder::{
 };
 use serenity::model::application::ButtonStyle;
 use serenity::model::channel::MessageReference;
+use serenity::model::id::RoleId;
 
 use crate::bot::TipsKind;
 use crate::knowledge::Urgency;
@@ -406,6 +407,16 @@ pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMess
     message
 }
 
+/// A reminder for a channel or a DM. `ping_role` is the one ping the bot ever makes: a role an
+/// admin configured for channel reminders; the message allows that role and nothing else.
+pub fn reminder_message(reply: &Reply, ping_role: Option<RoleId>) -> CreateMessage {
+    let message = CreateMessage::new().embeds(embeds(reply)).components(components(reply));
+    match ping_role {
+        Some(role) => message.content(format!("<@&{role}>")).allowed_mentions(no_mentions().roles(vec![role])),
+        None => message.allowed_mentions(no_mentions()),
+    }
+}
+
 /// A plain text message (content cut to 2,000 characters). Mentions parse nothing.
 pub fn text_message(text: &str, reference: Option<MessageReference>) -> CreateMessage {
     let mut message = CreateMessage::new().content(fit(text, limits::CONTENT)).allowed_mentions(no_mentions());
@@ -487,6 +498,21 @@ mod tests {
         assert_eq!(colour(Some(Urgency::Urgent)), COLOUR_URGENT);
         assert_eq!(colour(Some(Urgency::Soon)), COLOUR_SOON);
         assert_eq!(colour(None), COLOUR_CALM);
+    }
+
+    #[test]
+    fn a_reminder_pings_only_the_configured_role() {
+        let catalogue = crate::knowledge::Catalogue::embedded().expect("the shipped catalogue loads");
+        let reply = Reply::new(ReplyKind::Reminder, "Time for a glass of water", &catalogue);
+        let with_role = serde_json::to_value(reminder_message(&reply, Some(RoleId::new(77)))).unwrap();
+        assert_eq!(with_role["content"], "<@&77>");
+        assert_eq!(with_role["allowed_mentions"]["parse"], serde_json::json!([]));
+        assert_eq!(with_role["allowed_mentions"]["roles"], serde_json::json!(["77"]));
+        assert_eq!(with_role["allowed_mentions"]["users"], serde_json::json!([]));
+        let without = serde_json::to_value(reminder_message(&reply, None)).unwrap();
+        assert!(without.get("content").is_none());
+        assert_eq!(without["allowed_mentions"]["roles"], serde_json::json!([]));
+        assert_eq!(without["embeds"][0]["footer"]["text"], reply.guidance());
     }
 
     #[test]
