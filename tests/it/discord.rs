@@ -157,6 +157,27 @@ async fn an_everyone_injection_is_answered_without_pinging_anyone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_message_is_answered_within_every_limit() {
+    let harness = Harness::start().await;
+    // Many causes and warning signs at once, at Nitro's 4,000-character message limit.
+    let sentence = "My calf is swollen, warm and red after a long flight, I have chest pain and I am short of \
+                    breath, my back hurts with numbness in the groin, dark urine after a marathon in the heat, \
+                    I am dehidrated, on water pills and statins, new shoes, low magnesium, sciatica, 🦵🦵 ";
+    let content: String = format!("{} {}", mention(), sentence.repeat(20)).chars().take(4000).collect();
+    harness.fake.dispatch(
+        "MESSAGE_CREATE",
+        fake::message(harness.fake.next_id(), &fake::human(), &content, true, &[fake::bot_user()]),
+    );
+    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
+    check_message(&calls[0].body);
+    assert_eq!(footer_of_last_embed(&calls[0].body), guidance());
+    let expected = test_bot().ask(content.trim_start_matches(&mention()).trim());
+    let n_embeds = calls[0].body["embeds"].as_array().unwrap().len();
+    assert_eq!(n_embeds, expected.alerts.len().min(9) + 1, "one embed per alert, then the body");
+    harness.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_mention_gets_the_help() {
     let harness = Harness::start().await;
     let id = harness.fake.next_id();
