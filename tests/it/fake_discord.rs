@@ -101,6 +101,8 @@ pub struct GatewayStats {
     pub heartbeats: u64,
     /// Connections that ended.
     pub disconnects: u64,
+    /// Close frames with code 1000 (a clean goodbye) received from the client.
+    pub clean_closes: u64,
 }
 
 struct Shared {
@@ -384,6 +386,10 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 let Some(Ok(WsMessage::Text(text))) = incoming else {
                     match incoming {
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Binary(_) | WsMessage::Frame(_))) => continue,
+                        Some(Ok(WsMessage::Close(Some(frame)))) if u16::from(frame.code) == 1000 => {
+                            shared.stats.lock().unwrap().clean_closes += 1;
+                            break;
+                        }
                         _ => break,
                     }
                 };

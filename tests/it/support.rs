@@ -162,6 +162,11 @@ impl Harness {
 
     /// Asks the adapter to shut down and returns how it ended.
     pub async fn stop(mut self) -> Result<(), RunError> {
+        self.shut_down().await
+    }
+
+    /// Like [`Harness::stop`], keeping the fake for inspection.
+    pub async fn shut_down(&mut self) -> Result<(), RunError> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
