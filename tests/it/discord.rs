@@ -335,6 +335,17 @@ async fn slow_work_is_deferred_then_the_original_response_is_edited() {
     harness.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_are_acknowledged_and_the_session_stays_up() {
+    let fake = fake::FakeDiscord::start_with_heartbeat(100).await;
+    let harness = Harness::start_on(fake, test_options(), None).await;
+    harness.fake.wait_until(Duration::from_secs(10), "three heartbeats", |fake| fake.stats().heartbeats >= 3).await;
+    barrier(&harness, 0).await;
+    let stats = harness.fake.stats();
+    assert_eq!((stats.connections, stats.identifies, stats.resumes), (1, 1, 0), "one session throughout");
+    harness.stop().await.unwrap();
+}
+
 // ---- faults ------------------------------------------------------------------------------------
 
 async fn resumes_and_keeps_answering(break_it: impl FnOnce(&Harness)) {

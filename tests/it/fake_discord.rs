@@ -113,6 +113,7 @@ struct Shared {
     seq: AtomicU64,
     next_id: AtomicU64,
     ws_url: String,
+    heartbeat_interval_ms: u64,
     /// Bumped on every change, so waiters can re-check.
     version: watch::Sender<u64>,
 }
@@ -142,6 +143,11 @@ impl Drop for FakeDiscord {
 impl FakeDiscord {
     /// Starts REST and gateway listeners on loopback ports chosen by the OS.
     pub async fn start() -> FakeDiscord {
+        FakeDiscord::start_with_heartbeat(41_250).await
+    }
+
+    /// Like [`FakeDiscord::start`], asking clients to heartbeat every `interval_ms`.
+    pub async fn start_with_heartbeat(interval_ms: u64) -> FakeDiscord {
         let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
         let gateway = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let base = format!("http://{}", rest.local_addr().unwrap());
@@ -154,6 +160,7 @@ impl FakeDiscord {
             seq: AtomicU64::new(0),
             next_id: AtomicU64::new(1_500_000_000_000_000_000),
             ws_url,
+            heartbeat_interval_ms: interval_ms,
             version: watch::channel(0).0,
         });
         let app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
@@ -377,7 +384,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     shared.stats.lock().unwrap().connections += 1;
     shared.bump();
     let send = |op: Value| WsMessage::Text(op.to_string());
-    if ws.send(send(json!({"op": 10, "d": {"heartbeat_interval": 41_250}}))).await.is_err() {
+    if ws.send(send(json!({"op": 10, "d": {"heartbeat_interval": shared.heartbeat_interval_ms}}))).await.is_err() {
         return;
     }
     loop {

@@ -146,7 +146,11 @@ impl Harness {
 
     /// Like [`Harness::start`] with options and an optional guild for command registration.
     pub async fn start_with(options: RunOptions, guild: Option<u64>) -> Harness {
-        let fake = FakeDiscord::start().await;
+        Harness::start_on(FakeDiscord::start().await, options, guild).await
+    }
+
+    /// Like [`Harness::start_with`] on a fake the test set up.
+    pub async fn start_on(fake: FakeDiscord, options: RunOptions, guild: Option<u64>) -> Harness {
         let config = config_for(&fake, guild);
         let (shutdown, signal) = oneshot::channel::<()>();
         let bot = test_bot();
