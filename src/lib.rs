@@ -36,3 +36,4 @@ pub mod config;
 pub mod knowledge;
 pub mod reminders;
 pub mod reply;
+pub mod store;
