@@ -296,19 +296,7 @@ impl RawSubscription {
     }
 }
 
-fn read_delivery(
-    row: &Row<'_>,
-) -> rusqlite::Result<(
-    i64,
-    String,
-    String,
-    i64,
-    Option<String>,
-    bool,
-    i64,
-    Option<i64>,
-    i64,
-)> {
+fn read_delivery(row: &Row<'_>) -> rusqlite::Result<RawDelivery> {
     Ok((
         row.get(0)?,
         row.get(1)?,
