@@ -458,7 +458,7 @@ impl<S: ReminderStore, D: Deliver, C: Clock> Scheduler<S, D, C> {
                     subscription_id: delivery.subscription_id,
                     local_date: Some(delivery.local_date),
                     state: DeliveryState::Unknown,
-                    attempts: 1,
+                    attempts: delivery.attempts,
                     pause: None,
                     notice: None,
                     at: now,

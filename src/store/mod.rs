@@ -277,7 +277,8 @@ pub struct Outcome {
     pub local_date: Option<Date>,
     /// `Sent`, `Failed`, `Undeliverable` or `Unknown`.
     pub state: DeliveryState,
-    /// How many times it was handed to the sender in this run.
+    /// How many times the occurrence has been handed to the sender in all, earlier runs
+    /// included.
     pub attempts: u32,
     /// Pause the subscription for this reason.
     pub pause: Option<PauseReason>,

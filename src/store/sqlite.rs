@@ -584,7 +584,7 @@ impl ReminderStore for SqliteStore {
         if let Some(date) = outcome.local_date {
             let sent_at = (outcome.state == DeliveryState::Sent).then(|| outcome.at.as_second());
             tx.prepare_cached(
-                "UPDATE deliveries SET state = ?3, sent_at = coalesce(?4, sent_at), attempts = attempts + ?5 \
+                "UPDATE deliveries SET state = ?3, sent_at = coalesce(?4, sent_at), attempts = max(attempts, ?5) \
                  WHERE subscription_id = ?1 AND local_date = ?2",
             )?
             .execute(params![
@@ -592,8 +592,7 @@ impl ReminderStore for SqliteStore {
                 date.to_string(),
                 outcome.state.as_str(),
                 sent_at,
-                // The claim counted the first hand-over.
-                i64::from(outcome.attempts.saturating_sub(1)),
+                i64::from(outcome.attempts),
             ])?;
         }
         if let Some(reason) = outcome.pause {

@@ -1,1 +1,3 @@
+//! Integration tests: one crate for all of them.
 
+mod reminders;
