@@ -19,7 +19,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        #[expect(clippy::disallowed_methods, reason = "clock.rs is the one place that reads the wall clock")]
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "clock.rs is the one place that reads the wall clock"
+        )]
         Timestamp::now()
     }
 }
@@ -54,7 +57,11 @@ impl ManualClock {
 
     /// Moves this clock (not tokio's) by `by`, as a wall clock jumps.
     pub fn jump(&self, by: SignedDuration) {
-        let mut jumped = self.inner.jumped.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut jumped = self
+            .inner
+            .jumped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         *jumped = jumped.saturating_add(by);
     }
 
@@ -67,8 +74,16 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        let elapsed = SignedDuration::try_from(self.inner.origin.elapsed()).unwrap_or(SignedDuration::MAX);
-        let jumped = *self.inner.jumped.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inner.start.saturating_add(elapsed.saturating_add(jumped)).unwrap_or(Timestamp::MAX)
+        let elapsed =
+            SignedDuration::try_from(self.inner.origin.elapsed()).unwrap_or(SignedDuration::MAX);
+        let jumped = *self
+            .inner
+            .jumped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.inner
+            .start
+            .saturating_add(elapsed.saturating_add(jumped))
+            .unwrap_or(Timestamp::MAX)
     }
 }

@@ -118,6 +118,20 @@ impl SqliteStore {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// The subscriptions due at `now`, earliest first, at most `limit`, without claiming them
+    /// (diagnostics and benchmarks; the scheduler uses [`ReminderStore::claim_due`]).
+    pub fn peek_due(&self, now: Timestamp, limit: usize) -> Result<Vec<Subscription>, StoreError> {
+        let connection = self.lock();
+        let raws: Vec<RawSubscription> = connection
+            .prepare_cached(&due_query())?
+            .query_map(
+                params![now.as_second(), i64::try_from(limit).unwrap_or(i64::MAX)],
+                RawSubscription::read,
+            )?
+            .collect::<Result<_, _>>()?;
+        raws.into_iter().map(RawSubscription::validate).collect()
+    }
+
     /// How `SQLite` plans the scheduler's due query (for a test that it uses the index).
     pub fn explain_due_query(&self) -> Result<Vec<String>, StoreError> {
         let connection = self.lock();
@@ -606,9 +620,18 @@ impl ReminderStore for SqliteStore {
             )?;
         }
         if let Some((user_id, notice)) = outcome.notice {
+            // Only while the subscription exists: a user who ran `forget` during the send must
+            // not get a row back.
             tx.execute(
-                "INSERT INTO notices (user_id, kind, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![id_to_sql(user_id)?, notice.as_str(), outcome.at.as_second()],
+                "INSERT INTO notices (user_id, kind, created_at) \
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?4) \
+                 ON CONFLICT DO NOTHING",
+                params![
+                    id_to_sql(user_id)?,
+                    notice.as_str(),
+                    outcome.at.as_second(),
+                    outcome.subscription_id
+                ],
             )?;
         }
         tx.commit()?;

@@ -984,3 +984,55 @@ async fn ten_thousand_due_in_one_minute_are_all_handed_over_once() {
     );
     assert_eq!(local_date_of(sent[0].0, &london), date(2026, 5, 1));
 }
+
+#[test]
+fn texts_read_well() {
+    use crampbot::reminders::text::{Timing, confirmation, reminder_message, show};
+    let store = SqliteStore::open_in_memory().unwrap();
+    london_user(&store, 1, time(7, 30, 0, 0), ts("2026-05-01T06:00:00Z"));
+    let subscription = store.find(TargetKey::User(1)).unwrap().unwrap();
+    let tip = &tips()[0];
+    let tip_line = format!(
+        "Tip: {} (source: {}, <{}>)",
+        tip.text.trim(),
+        tip.source.publisher,
+        tip.source.url
+    );
+    let channel = Target::Channel {
+        guild_id: 1,
+        channel_id: 2,
+        role_id: Some(3),
+    };
+    assert_eq!(
+        confirmation(&subscription),
+        "Daily hydration reminder set: I'll send you a DM every day at 07:30 (Europe/London).\n\
+         Next reminder: <t:1777617000:F> (<t:1777617000:R>).\n\
+         Stop any time with `/remind off`."
+    );
+    assert_eq!(
+        show(Some(&subscription), true),
+        "Daily reminder at 07:30 (Europe/London).\nNext reminder: <t:1777617000:F> (<t:1777617000:R>)."
+    );
+    assert_eq!(
+        reminder_message(&subscription.target, Some(tip), Timing::OnTime),
+        format!(
+            "💧 Time for a glass of water.\n{tip_line}\n\
+             Stop these with `/remind off`, or `/remind snooze` for a nudge later."
+        )
+    );
+    assert_eq!(
+        reminder_message(&channel, Some(tip), Timing::Late),
+        format!(
+            "<@&3> 💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)\n\
+             {tip_line}\nAdmins can stop these with `/remind channel-off`."
+        )
+    );
+    let every = tips();
+    for (index, tip) in every.iter().enumerate() {
+        let text = reminder_message(&channel, Some(tip), Timing::OnTime);
+        assert!(
+            text.chars().count() < 2000,
+            "tip {index} makes a message too long for Discord"
+        );
+    }
+}
