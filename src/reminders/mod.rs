@@ -11,7 +11,7 @@
 //!
 //! # Wiring
 //!
-//! ```ignore
+//! ```text
 //! let store = Arc::new(SqliteStore::open(&config.reminders.database)?);
 //! let wakeup = Wakeup::new();
 //! let reminders = Reminders::new(Arc::clone(&store), wakeup.clone()); // for the command handlers

@@ -395,7 +395,8 @@ impl<S: ReminderStore, D: Deliver, C: Clock> Scheduler<S, D, C> {
     }
 
     /// Claims everything due now and hands it over; returns how many reminders were handed
-    /// over. Yields between claim batches so that senders start promptly.
+    /// over. Yields between claim batches so that senders start promptly. Sends run as tasks on
+    /// the current tokio runtime.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         let mut handed_over = 0;
         loop {
@@ -425,7 +426,8 @@ impl<S: ReminderStore, D: Deliver, C: Clock> Scheduler<S, D, C> {
 
     /// At start-up: hands over once more, with the same nonce, the deliveries a previous run
     /// claimed but did not record, if still within the grace period; records the rest
-    /// `unknown`. Returns how many were handed over.
+    /// `unknown`. Returns how many were handed over. Call inside a tokio runtime: the sends
+    /// run as tasks on it. [`Scheduler::run`] calls it first.
     pub fn recover(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let mut handed_over = 0;
