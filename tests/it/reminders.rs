@@ -1036,3 +1036,92 @@ fn texts_read_well() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_scheduler_fires_once_a_day_through_the_gap_and_the_overlap() {
+    let start = ts("2026-03-27T12:00:00Z");
+    let clock = ManualClock::new(start);
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    london_user(&store, 1, time(1, 30, 0, 0), start);
+    let sender = FakeSender::new(&clock);
+    let running = launch(&store, &sender, &clock, &Wakeup::new());
+    until(&clock, ts("2026-03-31T12:00:00Z")).await;
+    clock.jump(SignedDuration::from_hours(24 * 206)); // to 2026-10-23, as after a long sleep
+    until(&clock, ts("2026-10-27T12:00:00Z")).await;
+    running.stop().await;
+    let times: Vec<Timestamp> = sender.sent().iter().map(|(at, _)| *at).collect();
+    assert_eq!(
+        times,
+        [
+            ts("2026-03-28T01:30:00Z"),
+            ts("2026-03-29T01:00:00Z"), // 01:30 does not exist: the transition
+            ts("2026-03-30T00:30:00Z"),
+            ts("2026-03-31T00:30:00Z"),
+            ts("2026-10-24T00:30:00Z"), // the first day after the jump (the skipped ones are not sent)
+            ts("2026-10-25T00:30:00Z"), // 01:30 happens twice: the earlier, once
+            ts("2026-10-26T01:30:00Z"),
+            ts("2026-10-27T01:30:00Z"),
+        ]
+    );
+}
+
+/// Stops and restarts the scheduler at awkward moments for two months, with sends that
+/// sometimes never complete (a crash between send and record): every local day is handed over
+/// at most twice, always with that day's nonce, and has exactly one delivery record.
+#[tokio::test(start_paused = true)]
+async fn restarts_at_any_moment_never_send_a_day_twice_with_different_nonces() {
+    let start = ts("2026-05-01T00:00:00Z");
+    let clock = ManualClock::new(start);
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let wakeup = Wakeup::new();
+    // Every third send hangs; the scheduler is stopped every 7 h 13 min and restarted after a
+    // pause that varies from 0 to 3 h.
+    let script = (0..200).map(|i| {
+        if i % 3 == 2 {
+            Script::Hang
+        } else {
+            Script::Reply(Ok(()))
+        }
+    });
+    let sender = FakeSender::scripted(&clock, script, Script::Reply(Ok(())));
+    let end = ts("2026-07-01T00:00:00Z");
+    let mut round = 0_u32;
+    while clock.now() < end {
+        let running = launch(&store, &sender, &clock, &wakeup);
+        tokio::time::sleep(7 * HOUR + 13 * MINUTE).await;
+        running.stop().await;
+        tokio::time::sleep(Duration::from_secs(u64::from(round % 7) * 30 * 60)).await;
+        round += 1;
+    }
+    let london = zone("Europe/London");
+    let mut by_date: std::collections::BTreeMap<Date, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for (at, outgoing) in sender.sent() {
+        // A resend can come on a later clock day than its occurrence, so key by the nonce.
+        let date = (0..3)
+            .map(|back| {
+                local_date_of(at, &london)
+                    .checked_sub(jiff::Span::new().days(back))
+                    .unwrap()
+            })
+            .find(|date| daily_nonce(id, *date) == outgoing.nonce)
+            .expect("every nonce is a recent day's");
+        by_date.entry(date).or_default().push(outgoing.nonce);
+    }
+    for (date, nonces) in &by_date {
+        assert!(
+            nonces.len() <= 2,
+            "{date}: handed over {} times",
+            nonces.len()
+        );
+    }
+    let records = store.deliveries(id, 1000).unwrap();
+    let dates: HashSet<Date> = records.iter().map(|delivery| delivery.local_date).collect();
+    assert_eq!(dates.len(), records.len(), "one record per day");
+    let sent_days = records
+        .iter()
+        .filter(|delivery| delivery.state == DeliveryState::Sent)
+        .count();
+    assert!(sent_days >= 5, "most kept days were sent: {records:?}");
+}
