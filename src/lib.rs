@@ -10,7 +10,11 @@
 //! - [`reply`]: the platform-neutral [`reply::Reply`] and its text and JSON renderers.
 //! - [`bot`]: the bot core that every front end calls: request in, reply out.
 //! - [`config`]: defaults, file, environment; validated.
-//! - [`clock`]: the wall clock behind a trait.
+//! - [`clock`]: the wall clock behind a trait, and a manual clock for tests.
+//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the commands front ends
+//!   call, and the scheduler that claims due reminders and hands them to a delivery port.
+//! - [`store`]: persistence of reminder subscriptions and deliveries behind a narrow trait;
+//!   `SQLite` with versioned migrations.
 //! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
 //!
 //! # Invariants
@@ -30,4 +34,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod knowledge;
+pub mod reminders;
 pub mod reply;
+pub mod store;

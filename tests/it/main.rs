@@ -3,5 +3,6 @@
 mod analyzer;
 mod catalogue;
 mod cli;
+mod reminders;
 mod replies;
 mod support;
