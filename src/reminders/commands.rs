@@ -120,7 +120,7 @@ impl<S: ReminderStore> Reminders<S> {
         self.set(target, spec.time, spec.zone, spec.silent, now)
     }
 
-    /// `/remind channel-off`.
+    /// `/hydration off`.
     pub fn off_channel(&self, channel_id: u64) -> Result<String, StoreError> {
         let existed = self.store.remove(TargetKey::Channel(channel_id))?;
         self.wakeup.notify();

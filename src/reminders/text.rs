@@ -16,7 +16,7 @@ use crate::store::{Notice, PauseReason, Subscription, Target};
 pub const STOP_USER: &str = "/remind off";
 
 /// The command that stops a channel's reminder; named in every channel reminder.
-pub const STOP_CHANNEL: &str = "/remind channel-off";
+pub const STOP_CHANNEL: &str = "/hydration off";
 
 /// The command that sets a user's DM reminder.
 pub const SET_USER: &str = "/remind set";

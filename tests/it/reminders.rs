@@ -595,7 +595,7 @@ async fn a_gone_channel_pauses_the_channel_reminder() {
     assert_eq!(sent[0].0, ts("2026-05-02T00:00:00Z"));
     assert!(sent[0].1.text.starts_with("<@&30> "));
     assert_eq!(sent[0].1.mention_role(), Some(30));
-    assert!(sent[0].1.text.contains("/remind channel-off"));
+    assert!(sent[0].1.text.contains("/hydration off"));
     let subscription = store.find(TargetKey::Channel(20)).unwrap().unwrap();
     assert_eq!(subscription.paused, Some(PauseReason::ChannelGone));
     assert!(reminders.show_channel(20).unwrap().contains("no longer exists"));
@@ -729,7 +729,7 @@ fn texts_read_well() {
         reminder_message(&channel, Some(tip), Timing::Late),
         format!(
             "<@&3> 💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)\n\
-             {tip_line}\nAdmins can stop these with `/remind channel-off`."
+             {tip_line}\nAdmins can stop these with `/hydration off`."
         )
     );
     let every = tips();
