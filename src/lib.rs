@@ -10,10 +10,14 @@
 //! - [`reply`]: the platform-neutral [`reply::Reply`] and its text and JSON renderers.
 //! - [`bot`]: the bot core that every front end calls: request in, reply out.
 //! - [`config`]: defaults, file, environment; validated.
-//! - [`clock`]: the wall clock behind a trait.
+//! - [`clock`]: the wall clock behind a trait, and a manual clock for tests.
 //! - [`discord`]: the serenity adapter: events, slash commands, embeds, and the outbox that every
 //!   message goes through (retries, typed Discord error codes).
 //! - [`console`]: `crampbot chat`, the bot in a terminal.
+//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the commands front ends
+//!   call, and the scheduler that claims due reminders and hands them to a delivery port.
+//! - [`store`]: persistence of reminder subscriptions and deliveries behind a narrow trait;
+//!   `SQLite` with versioned migrations.
 //! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
 //!
 //! # Invariants
@@ -35,4 +39,6 @@ pub mod config;
 pub mod console;
 pub mod discord;
 pub mod knowledge;
+pub mod reminders;
 pub mod reply;
+pub mod store;

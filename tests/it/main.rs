@@ -6,5 +6,6 @@ mod cli;
 mod console;
 mod discord;
 mod fake_discord;
+mod reminders;
 mod replies;
 mod support;
