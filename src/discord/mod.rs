@@ -6,6 +6,8 @@
 //! - [`render`] turns a [`crate::reply::Reply`] into embeds and buttons within Discord's limits.
 //! - [`outbox`] is the one way out: retries, error codes, logging.
 //! - [`convert`] holds the pure serenity-to-core conversions.
+//! - The [`outbox::Outbox`] implements the reminders' delivery port
+//!   ([`crate::reminders::scheduler::Deliver`]), mapping Discord's error codes.
 //!
 //! # Custom API base
 //!
@@ -16,6 +18,7 @@
 
 pub mod commands;
 pub mod convert;
+mod deliver;
 mod handler;
 pub mod logins;
 pub mod outbox;

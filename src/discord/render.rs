@@ -14,7 +14,7 @@ use serenity::builder::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
 };
 use serenity::model::application::ButtonStyle;
-use serenity::model::channel::MessageReference;
+use serenity::model::channel::{MessageFlags, MessageReference};
 use serenity::model::id::RoleId;
 
 use crate::bot::TipsKind;
@@ -407,14 +407,16 @@ pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMess
     message
 }
 
-/// A reminder for a channel or a DM. `ping_role` is the one ping the bot ever makes: a role an
-/// admin configured for channel reminders; the message allows that role and nothing else.
-pub fn reminder_message(reply: &Reply, ping_role: Option<RoleId>) -> CreateMessage {
-    let message = CreateMessage::new().embeds(embeds(reply)).components(components(reply));
-    match ping_role {
-        Some(role) => message.content(format!("<@&{role}>")).allowed_mentions(no_mentions().roles(vec![role])),
-        None => message.allowed_mentions(no_mentions()),
-    }
+/// A reminder's text for a channel or a DM. `ping_role` is the one ping the bot ever makes: a
+/// role an admin configured for channel reminders; the message allows that role and nothing
+/// else. `silent` sends it without a push notification.
+pub fn reminder_message(text: &str, ping_role: Option<RoleId>, silent: bool) -> CreateMessage {
+    let mentions = match ping_role {
+        Some(role) => no_mentions().roles(vec![role]),
+        None => no_mentions(),
+    };
+    let message = CreateMessage::new().content(fit(text, limits::CONTENT)).allowed_mentions(mentions);
+    if silent { message.flags(MessageFlags::SUPPRESS_NOTIFICATIONS) } else { message }
 }
 
 /// A plain text message (content cut to 2,000 characters). Mentions parse nothing.
@@ -502,17 +504,17 @@ mod tests {
 
     #[test]
     fn a_reminder_pings_only_the_configured_role() {
-        let catalogue = crate::knowledge::Catalogue::embedded().expect("the shipped catalogue loads");
-        let reply = Reply::new(ReplyKind::Reminder, "Time for a glass of water", &catalogue);
-        let with_role = serde_json::to_value(reminder_message(&reply, Some(RoleId::new(77)))).unwrap();
-        assert_eq!(with_role["content"], "<@&77>");
+        let with_role = serde_json::to_value(reminder_message("<@&77> Time for water", Some(RoleId::new(77)), false));
+        let with_role = with_role.unwrap();
+        assert_eq!(with_role["content"], "<@&77> Time for water");
         assert_eq!(with_role["allowed_mentions"]["parse"], serde_json::json!([]));
         assert_eq!(with_role["allowed_mentions"]["roles"], serde_json::json!(["77"]));
         assert_eq!(with_role["allowed_mentions"]["users"], serde_json::json!([]));
-        let without = serde_json::to_value(reminder_message(&reply, None)).unwrap();
-        assert!(without.get("content").is_none());
-        assert_eq!(without["allowed_mentions"]["roles"], serde_json::json!([]));
-        assert_eq!(without["embeds"][0]["footer"]["text"], reply.guidance());
+        assert!(with_role.get("flags").is_none());
+        let silent = serde_json::to_value(reminder_message("Time for water @everyone", None, true)).unwrap();
+        assert_eq!(silent["allowed_mentions"]["roles"], serde_json::json!([]));
+        assert_eq!(silent["allowed_mentions"]["parse"], serde_json::json!([]));
+        assert_eq!(silent["flags"], serde_json::json!(4096));
     }
 
     #[test]

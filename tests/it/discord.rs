@@ -674,3 +674,57 @@ async fn crampbot_run_answers_logs_no_content_and_stops_cleanly_on_sigterm() {
     assert!(!logs.contains("secret"), "message content is never logged: {logs}");
     fake.wait_until(Duration::from_secs(5), "the gateway closed", |fake| fake.stats().disconnects >= 1).await;
 }
+
+// ---- reminders through the outbox ------------------------------------------------------------
+
+fn outgoing(target: crampbot::store::Target, text: &str, silent: bool) -> crampbot::reminders::Outgoing {
+    crampbot::reminders::Outgoing {
+        subscription_id: 7,
+        target,
+        text: text.to_owned(),
+        nonce: "cbd0123456789abcdef".to_owned(),
+        silent,
+        late: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_go_through_the_outbox_and_map_discords_errors() {
+    use crampbot::reminders::{Deliver as _, DeliveryError};
+    use crampbot::store::Target;
+
+    let fake = fake::FakeDiscord::start().await;
+    let token = crampbot::config::Secret::new(fake::TOKEN);
+    let outbox =
+        crampbot::discord::outbox::Outbox::new(&token, Some(&fake.base), crate::support::fast_retry()).unwrap();
+    let dm = Target::User { user_id: fake::USER_ID };
+    let channel = Target::Channel { guild_id: GUILD_ID, channel_id: CHANNEL_ID, role_id: Some(77) };
+
+    outbox.deliver(outgoing(dm, "Time for a glass of water @everyone", true)).await.unwrap();
+    let open = fake.calls_to("POST", "/users/@me/channels");
+    assert_eq!(open[0].body["recipient_id"], json!(fake::USER_ID.to_string()));
+    let sent = fake.calls_to("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"));
+    assert_eq!(sent[0].body["content"], json!("Time for a glass of water @everyone"));
+    assert_eq!(sent[0].body["nonce"], json!("cbd0123456789abcdef"));
+    assert_eq!(sent[0].body["enforce_nonce"], json!(true));
+    assert_eq!(sent[0].body["flags"], json!(4096), "silent: no push notification");
+    assert_eq!(sent[0].body["allowed_mentions"], json!({"parse": [], "users": [], "roles": [], "replied_user": false}));
+
+    outbox.deliver(outgoing(channel, "<@&77> Time for water", false)).await.unwrap();
+    let sent = fake.calls_to("POST", &format!("/channels/{CHANNEL_ID}/messages"));
+    assert_eq!(sent[0].body["allowed_mentions"]["roles"], json!(["77"]), "only the configured role");
+    assert_eq!(sent[0].body["allowed_mentions"]["parse"], json!([]));
+
+    for (fault, expected) in [
+        (Fault::Status(403, 50_007), DeliveryError::DmRefused),
+        (Fault::Status(404, 10_003), DeliveryError::ChannelGone),
+        (Fault::Status(403, 50_013), DeliveryError::MissingPermission),
+    ] {
+        fake.fail_next("POST", "/messages", 1, fault);
+        let err = outbox.deliver(outgoing(dm, "water", false)).await.unwrap_err();
+        assert_eq!(err, expected);
+    }
+    fake.fail_next("POST", "/messages", 100, Fault::Status(503, 0));
+    let err = outbox.deliver(outgoing(channel, "water", false)).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Transient { .. }), "{err:?}");
+}
