@@ -118,16 +118,9 @@ fn process_rss() -> (u64, bool) {
     let runtime = runtime();
     runtime.block_on(async {
         let fake = FakeDiscord::start().await;
-        let dir = std::env::temp_dir().join(format!("crampbot-bench-{}", std::process::id()));
+        let (args, _dir) = support::knowledge_args();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"));
-        if crampbot::knowledge::Catalogue::embedded().is_err() {
-            for (name, text) in support::tiny_catalogue_files() {
-                let path = dir.join(name);
-                std::fs::create_dir_all(path.parent().expect("a parent")).expect("temp dir");
-                std::fs::write(path, text).expect("temp file");
-            }
-            command.arg("--knowledge").arg(&dir);
-        }
+        command.args(args);
         let mut child = command
             .arg("run")
             .env("DISCORD_TOKEN", fake_discord::TOKEN)
@@ -161,7 +154,6 @@ fn process_rss() -> (u64, bool) {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        let _ = std::fs::remove_dir_all(&dir);
         (rss, clean)
     })
 }
