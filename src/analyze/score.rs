@@ -26,7 +26,7 @@ struct Tally {
     negative: f32,
     evidence: Vec<Evidence>,
     contrary: Vec<Evidence>,
-    seen_entries: Vec<u32>,
+    seen_entries: Vec<(u32, bool)>,
 }
 
 /// A message in analyzable form: tokens, their keys, and which tokens are negated.
@@ -178,10 +178,12 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
         let negation = message.negation_of(found);
         for reference in &entry.payload {
             let tally = &mut tallies[usize::from(reference.cause)];
-            if tally.seen_entries.contains(&found.entry) {
-                continue; // one term counts once, however often it is repeated
+            // One term counts once for and once against, however often it is repeated.
+            let seen = (found.entry, negation.is_some());
+            if tally.seen_entries.contains(&seen) {
+                continue;
             }
-            tally.seen_entries.push(found.entry);
+            tally.seen_entries.push(seen);
             match (reference.against, negation) {
                 // "not well hydrated": a denied denial proves nothing either way.
                 (true, Some(_)) => {}
