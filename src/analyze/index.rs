@@ -298,6 +298,18 @@ impl TermIndex {
         // Common words: known, so never read as typos. Only their hashes are kept; a common word
         // that shares a stem with a catalogue word ("cramping") is found through the stem.
         index.common = lexicon.common_words().map(hash_str).collect();
+        // A common word that shares a stem with a catalogue word ("cramping") is entered as a
+        // word, so that every common word resolves in one or two lookups, without stemming.
+        let mut scratch = String::new();
+        for word in lexicon.common_words() {
+            if index.words.contains_key(word) {
+                continue;
+            }
+            stem_into(word, &mut scratch);
+            if let Some(&key) = index.stems.get(scratch.as_str()) {
+                index.words.insert(word.into(), WordEntry { key });
+            }
+        }
         // Spelling variants of catalogue words resolve in one lookup.
         let variants: Vec<(Box<str>, Box<str>)> =
             index.variants.iter().map(|(from, to)| (from.clone(), to.clone())).collect();
@@ -374,11 +386,15 @@ impl TermIndex {
     /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
     pub fn resolve(&self, word: &str, elongated: bool, scratch: &mut String) -> Resolved {
         let word = measurement_word(word).unwrap_or(word);
-        if let Some(found) = self.lookup(word, scratch) {
-            return found;
+        if let Some(entry) = self.words.get(word) {
+            return Resolved { key: entry.key, distance: 0 };
         }
+        // Common words that share a stem with the catalogue are in `words` already.
         if self.common.contains(&hash_str(word)) {
             return Resolved { key: NO_KEY, distance: 0 };
+        }
+        if let Some(found) = self.lookup(word, scratch) {
+            return found;
         }
         if elongated {
             let single = single_letters(word);
