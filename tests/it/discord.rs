@@ -198,7 +198,12 @@ async fn commands_are_registered_globally_with_dm_contexts() {
     let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
     assert_eq!(names, expected);
     for command in calls[0].body.as_array().unwrap() {
-        assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+        if command["name"] == "hydration" {
+            assert_eq!(command["contexts"], json!([0]), "channel reminders are set in a server");
+            assert_eq!(command["default_member_permissions"], json!("32"), "MANAGE_GUILD");
+        } else {
+            assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+        }
     }
     harness.stop().await.unwrap();
 }
