@@ -114,7 +114,29 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Chat => {
             let prompt = std::io::stdin().is_terminal();
-            crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
+            // Q&A works without reminders: a database that cannot be opened only turns them off.
+            let store = match open_store(&config) {
+                Ok(store) => store,
+                Err(err) => {
+                    writeln!(std::io::stderr(), "crampbot: reminders are off in this session: {err}")?;
+                    crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            let output = Arc::new(std::sync::Mutex::new(std::io::stdout()));
+            let input = std::io::BufReader::new(std::io::stdin());
+            let options = SchedulerOptions::from_config(&config.reminders);
+            runtime.block_on(crate::console::chat(
+                bot,
+                store,
+                Arc::new(SystemClock),
+                options,
+                input,
+                output,
+                prompt,
+            ))?;
+            runtime.shutdown_background();
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
