@@ -284,7 +284,7 @@ pub fn run_with(
             Line::Quit => break,
             Line::Blank => {}
             Line::Request(request) => {
-                output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?
+                output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
             }
             Line::Remind(command) => output.write_all(format!("{}\n", remind(reminders, command)).as_bytes())?,
             Line::Invalid(message) => output.write_all(format!("{message}\n\n").as_bytes())?,

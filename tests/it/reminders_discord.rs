@@ -139,9 +139,12 @@ async fn a_channel_reminder_pings_exactly_the_configured_role() {
         ephemeral_text(&interact(fake, fake::subcommand(fake.next_id(), "hydration", "set", &options, false)).await);
     assert!(in_dm.contains("in a server"), "{in_dm}");
 
-    let set =
+    let confirmation =
         ephemeral_text(&interact(fake, fake::subcommand(fake.next_id(), "hydration", "set", &options, true)).await);
-    assert!(set.contains(&format!("<#{CHANNEL_ID}>")) && set.contains(&format!("<@&{ROLE_ID}>")), "{set}");
+    assert!(
+        confirmation.contains(&format!("<#{CHANNEL_ID}>")) && confirmation.contains(&format!("<@&{ROLE_ID}>")),
+        "{confirmation}"
+    );
 
     clock.set(ts("2026-06-01T08:59:59.950Z"));
     let sent = fake.wait_calls("POST", &format!("/channels/{CHANNEL_ID}/messages"), 1).await;
