@@ -207,3 +207,41 @@ async fn a_refused_dm_pauses_the_reminder_and_the_user_hears_of_it_at_the_next_i
     assert!(reader.find(TargetKey::User(USER_ID)).unwrap().is_none());
     harness.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_store_defers_ephemerally_and_a_dm_shows_pending_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.sqlite3");
+    let clock = ManualClock::new(ts("2026-06-01T08:59:00Z"));
+    let options = RunOptions { defer_after: Duration::ZERO, ..with_reminders(&db, &clock) };
+    let harness = Harness::start_on(FakeDiscord::start().await, options, None).await;
+    let fake = &harness.fake;
+
+    let id = fake.next_id();
+    let set = [("time", 3, json!("09:00")), ("timezone", 3, json!("UTC"))];
+    let deferred = interact(fake, fake::subcommand(id, "remind", "set", &set, false)).await;
+    assert_eq!(deferred["type"], json!(5), "deferred: {deferred}");
+    assert_eq!(deferred["data"]["flags"], json!(64), "and ephemeral");
+    let edit = fake.wait_calls("PATCH", &format!("/webhooks/{APP_ID}/itoken{id}/messages/@original"), 1).await;
+    assert!(edit[0].body["content"].as_str().unwrap().contains("Daily hydration reminder set"), "{:?}", edit[0].body);
+    assert_eq!(edit[0].body["allowed_mentions"]["parse"], json!([]));
+
+    fake.fail_next("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"), 1, Fault::Status(403, 50_007));
+    clock.set(ts("2026-06-01T08:59:59.950Z"));
+    fake.wait_calls("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"), 1).await;
+    let reader = SqliteStore::open(&db).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while reader.find(TargetKey::User(USER_ID)).unwrap().and_then(|subscription| subscription.paused).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the subscription is paused");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The user opens their DMs and writes to the bot: the answer, then the notice, in the DM.
+    fake.dispatch("MESSAGE_CREATE", fake::message(fake.next_id(), &fake::human(), "my calf twitches", false, &[]));
+    let posts = fake.wait_calls("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"), 3).await;
+    let notice = &posts[2].body;
+    assert!(notice["content"].as_str().unwrap().contains("paused your daily hydration reminder"), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(notice["enforce_nonce"], json!(true));
+    harness.stop().await.unwrap();
+}
