@@ -119,8 +119,9 @@ fn process_rss() -> (u64, bool) {
     runtime.block_on(async {
         let fake = FakeDiscord::start().await;
         let (args, _dir) = support::knowledge_args();
+        let db = tempfile::tempdir().expect("a temporary folder");
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"));
-        command.args(args);
+        command.args(args).env("CRAMPBOT_DATABASE", db.path().join("reminders.sqlite3"));
         let mut child = command
             .arg("run")
             .env("DISCORD_TOKEN", fake_discord::TOKEN)

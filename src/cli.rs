@@ -4,14 +4,18 @@
 use std::io::{BufRead, IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use crate::bot::{Bot, MAX_TEXT_BYTES};
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::knowledge::{Catalogue, LoadError};
+use crate::reminders::SchedulerOptions;
 use crate::reply::{analysis_json, error_json, render_text};
+use crate::store::{SqliteStore, StoreError};
 
 /// crampbot: what calf twitching and hamstring cramps while walking may come from, with sources.
 /// Not a diagnosis.
@@ -110,16 +114,61 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Chat => {
             let prompt = std::io::stdin().is_terminal();
-            crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
+            // Q&A works without reminders: a database that cannot be opened only turns them off.
+            let store = match open_store(&config) {
+                Ok(store) => store,
+                Err(err) => {
+                    writeln!(std::io::stderr(), "crampbot: reminders are off in this session: {err}")?;
+                    crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            let output = Arc::new(std::sync::Mutex::new(std::io::stdout()));
+            let input = std::io::BufReader::new(std::io::stdin());
+            let options = SchedulerOptions::from_config(&config.reminders);
+            runtime.block_on(crate::console::chat(
+                bot,
+                store,
+                Arc::new(SystemClock),
+                options,
+                input,
+                output,
+                prompt,
+            ))?;
+            runtime.shutdown_background();
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
             init_logging();
+            let store = open_store(&config)?;
+            let options = crate::discord::RunOptions {
+                reminders: Some(crate::discord::RemindersSetup {
+                    store,
+                    clock: Arc::new(SystemClock),
+                    scheduler: SchedulerOptions::from_config(&config.reminders),
+                }),
+                ..crate::discord::RunOptions::default()
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::discord::run(&config.discord, bot, shutdown_signal()))?;
+            runtime.block_on(crate::discord::run_with(&config.discord, bot, options, shutdown_signal()))?;
             tracing::info!("stopped");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Opens (creating and migrating) the reminder database at `config.reminders.database`; the error
+/// names the file.
+///
+/// # Errors
+/// The file cannot be opened, is not a crampbot database, or was written by a newer build.
+pub fn open_store(config: &Config) -> Result<Arc<SqliteStore>, String> {
+    let path = &config.reminders.database;
+    match SqliteStore::open(path) {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(err @ StoreError::Open { .. }) => Err(err.to_string()),
+        Err(err) => Err(format!("reminder database {}: {err}", path.display())),
     }
 }
 

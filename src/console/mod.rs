@@ -3,13 +3,33 @@
 //!
 //! Each line is parsed by the pure [`parse`] into a [`Line`], then answered. Works with piped
 //! input too (no prompt when stdin is not a terminal), which is how the tests drive it.
-//! Reminder commands (`/remind ...`) are parsed into [`Line::Remind`] and answered by the hook
-//! [`remind`], which the reminders module will fill in.
+//!
+//! # Reminders
+//!
+//! `/remind set 09:00 Europe/London [silent]`, `/remind show|off|snooze [30|60]` and `/forget`
+//! work on the configured reminder database (`reminders.database`, `CRAMPBOT_DATABASE`) for one
+//! local user, [`CONSOLE_USER_ID`]. [`chat`] runs the scheduler while the session lasts, with
+//! [`ConsoleDeliver`] printing a due reminder in the terminal; input is read on a blocking thread
+//! so the scheduler never waits for it. A database that also holds Discord users' reminders
+//! belongs to `crampbot run`'s scheduler (one scheduler per database), so then the console only
+//! stores its reminder and says so. `/hydration` needs a Discord server.
 
+use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
 
 use crate::bot::{Bot, MAX_TEXT_BYTES, Request, TipsKind};
+use crate::clock::Clock;
+use crate::reminders::{Deliver, DeliveryError, Outgoing, Reminders, Scheduler, SchedulerOptions, Snooze, Wakeup};
 use crate::reply::render_text;
+use crate::store::{ReminderStore as _, SqliteStore, Target, TargetKey};
+
+/// The user id of the person at the terminal. Discord ids are never 0, so the console's
+/// reminder can never be mistaken for a Discord user's (a Discord bot on the same database
+/// finds no DM channel for it and pauses it).
+pub const CONSOLE_USER_ID: u64 = 0;
 
 /// One line of console input, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,18 +79,193 @@ pub fn parse(line: &str) -> Line<'_> {
     }
 }
 
-/// The answer to a reminder command. The hook the reminders module fills in; until then it
-/// says that reminders need Discord.
-pub fn remind(_command: &str) -> String {
-    "Reminders are sent as Discord DMs; they are not available in the console yet.\n".to_owned()
+/// Usage of the console's reminder commands.
+pub const REMIND_USAGE: &str = "Usage: /remind set HH:MM ZONE [silent] (e.g. /remind set 09:00 Europe/London), /remind show, /remind off, /remind snooze [30|60], /forget";
+
+/// The reminder commands of a console session: the store and the clock.
+pub struct ConsoleReminders {
+    /// The commands over the store.
+    pub reminders: Reminders<SqliteStore>,
+    /// The clock the commands read.
+    pub clock: Arc<dyn Clock>,
 }
 
-/// Runs the chat loop over `input` and `output` until `/quit` or the end of input. `prompt`
-/// shows a banner and a `> ` prompt (for a terminal).
+/// The answer to a reminder command line (`command` is the line without its `/`), for
+/// [`CONSOLE_USER_ID`]; `None` reminders (no database) say so. Discord timestamps are shown as
+/// UTC times.
+pub fn remind(reminders: Option<&ConsoleReminders>, command: &str) -> String {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|word| word.to_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    if lower.first() == Some(&"hydration") {
+        return "Channel reminders (/hydration) need a Discord server; in the console, use /remind set.\n".to_owned();
+    }
+    let Some(console) = reminders else {
+        return "Reminders are not available: no reminder database.\n".to_owned();
+    };
+    let user = CONSOLE_USER_ID;
+    let now = console.clock.now();
+    let answer = match lower.as_slice() {
+        ["forget"] => console.reminders.forget(user),
+        ["remind", "set", _, _] => console.reminders.set_user(user, words[2], words[3], false, now),
+        ["remind", "set", _, _, "silent"] => console.reminders.set_user(user, words[2], words[3], true, now),
+        ["remind", "off"] => console.reminders.off_user(user),
+        ["remind"] | ["remind", "show"] => console.reminders.show_user(user),
+        ["remind", "snooze"] | ["remind", "snooze", "30"] => console.reminders.snooze_user(user, Snooze::HalfHour, now),
+        ["remind", "snooze", "60"] => console.reminders.snooze_user(user, Snooze::Hour, now),
+        _ => return format!("{REMIND_USAGE}\n"),
+    };
+    match answer {
+        Ok(text) => format!("{}\n", plain_times(&text, now)),
+        Err(err) => format!("Sorry, the reminder database failed: {err}\n"),
+    }
+}
+
+/// Discord timestamps (`<t:UNIX:F>`, `<t:UNIX:R>`) as terminal text: a UTC time, and a
+/// relative one from `now`.
+pub fn plain_times(text: &str, now: Timestamp) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<t:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        let parsed = after.find('>').and_then(|end| {
+            let (seconds, style) = after[..end].split_once(':')?;
+            let at = Timestamp::from_second(seconds.parse().ok()?).ok()?;
+            Some((end, at, style))
+        });
+        let Some((end, at, style)) = parsed else {
+            out.push_str("<t:");
+            rest = after;
+            continue;
+        };
+        if style == "R" {
+            let minutes = (at.as_second() - now.as_second()).div_euclid(60);
+            let (hours, minutes) = (minutes.abs() / 60, minutes.abs() % 60);
+            let span = if hours > 0 { format!("{hours} h {minutes} min") } else { format!("{minutes} min") };
+            let _ = if at >= now { write!(out, "in {span}") } else { write!(out, "{span} ago") };
+        } else {
+            let _ = write!(out, "{}", at.strftime("%Y-%m-%d %H:%M UTC"));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The console's delivery port: prints the console user's reminders to the shared output.
+pub struct ConsoleDeliver<W> {
+    output: Arc<Mutex<W>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<W: Write + Send + 'static> ConsoleDeliver<W> {
+    /// Prints to `output`, showing times relative to `clock`.
+    pub fn new(output: Arc<Mutex<W>>, clock: Arc<dyn Clock>) -> ConsoleDeliver<W> {
+        ConsoleDeliver { output, clock }
+    }
+}
+
+impl<W: Write + Send + 'static> Deliver for ConsoleDeliver<W> {
+    async fn deliver(&self, reminder: Outgoing) -> Result<(), DeliveryError> {
+        if reminder.target != (Target::User { user_id: CONSOLE_USER_ID }) {
+            return Err(DeliveryError::Transient { reason: "not the console's reminder".to_owned() });
+        }
+        let text = format!("\n[reminder] {}\n\n", plain_times(&reminder.text, self.clock.now()));
+        let mut output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
+        output
+            .write_all(text.as_bytes())
+            .and_then(|()| output.flush())
+            .map_err(|err| DeliveryError::Transient { reason: format!("cannot print: {}", err.kind()) })
+    }
+}
+
+/// A writer shared between the session and the scheduler; each write holds the lock.
+struct Shared<W>(Arc<Mutex<W>>);
+
+impl<W: Write> Write for Shared<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).flush()
+    }
+}
+
+/// `crampbot chat` with reminders: runs the session over `input` on a blocking thread and the
+/// scheduler (printing due reminders to `output`) until `/quit` or the end of input. Call
+/// inside a tokio runtime.
 ///
 /// # Errors
 /// Only I/O errors on the streams.
-pub fn run(bot: &Bot, input: impl BufRead, mut output: impl Write, prompt: bool) -> io::Result<()> {
+pub async fn chat<W: Write + Send + 'static>(
+    bot: Bot,
+    store: Arc<SqliteStore>,
+    clock: Arc<dyn Clock>,
+    options: SchedulerOptions,
+    input: impl BufRead + Send + 'static,
+    output: Arc<Mutex<W>>,
+    prompt: bool,
+) -> io::Result<()> {
+    let wakeup = Wakeup::new();
+    let console = ConsoleReminders { reminders: Reminders::new(Arc::clone(&store), wakeup.clone()), clock };
+    let others = match (store.count(), store.find(TargetKey::User(CONSOLE_USER_ID))) {
+        (Ok(count), Ok(mine)) => count.saturating_sub(usize::from(mine.is_some())),
+        (Err(err), _) | (_, Err(err)) => return Err(io::Error::other(err.to_string())),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = if others == 0 {
+        let deliver = ConsoleDeliver::new(Arc::clone(&output), Arc::clone(&console.clock));
+        let tips = bot.catalogue().hydration_tips.clone();
+        let scheduler =
+            Scheduler::new(store, Arc::new(deliver), Arc::new(Arc::clone(&console.clock)), tips, options, wakeup);
+        Some(tokio::spawn(scheduler.run(async {
+            let _ = stopped.await;
+        })))
+    } else {
+        let note = "Note: this reminder database also holds Discord reminders, which `crampbot run` delivers; reminders are stored here but not printed in this session.\n\n";
+        Shared(Arc::clone(&output)).write_all(note.as_bytes())?;
+        None
+    };
+    let session = tokio::task::spawn_blocking(move || run_with(&bot, Some(&console), input, Shared(output), prompt));
+    let result = session.await.unwrap_or_else(|err| Err(io::Error::other(format!("the session panicked: {err}"))));
+    let _ = stop.send(());
+    if let Some(scheduler) = scheduler {
+        match scheduler.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(io::Error::other(err.to_string())),
+            Err(err) => return Err(io::Error::other(format!("the scheduler panicked: {err}"))),
+        }
+    }
+    result
+}
+
+/// Runs the chat loop over `input` and `output` until `/quit` or the end of input, without
+/// reminders. `prompt` shows a banner and a `> ` prompt (for a terminal).
+///
+/// # Errors
+/// Only I/O errors on the streams.
+pub fn run(bot: &Bot, input: impl BufRead, output: impl Write, prompt: bool) -> io::Result<()> {
+    run_with(bot, None, input, output, prompt)
+}
+
+/// [`run`] with the reminder commands on `reminders`. Each answer is written in one call, so a
+/// reminder printed meanwhile never splits it.
+///
+/// # Errors
+/// Only I/O errors on the streams.
+pub fn run_with(
+    bot: &Bot,
+    reminders: Option<&ConsoleReminders>,
+    input: impl BufRead,
+    mut output: impl Write,
+    prompt: bool,
+) -> io::Result<()> {
     if prompt {
         writeln!(output, "crampbot chat: describe what happens, or try /help. /quit leaves.")?;
         write!(output, "> ")?;
@@ -88,9 +283,11 @@ pub fn run(bot: &Bot, input: impl BufRead, mut output: impl Write, prompt: bool)
         match parse(&line) {
             Line::Quit => break,
             Line::Blank => {}
-            Line::Request(request) => writeln!(output, "{}", render_text(&bot.handle(request)))?,
-            Line::Remind(command) => writeln!(output, "{}", remind(command))?,
-            Line::Invalid(message) => writeln!(output, "{message}\n")?,
+            Line::Request(request) => {
+                output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
+            }
+            Line::Remind(command) => output.write_all(format!("{}\n", remind(reminders, command)).as_bytes())?,
+            Line::Invalid(message) => output.write_all(format!("{message}\n\n").as_bytes())?,
         }
         if prompt {
             write!(output, "> ")?;
@@ -126,6 +323,20 @@ mod tests {
         assert_eq!(parse("/exit"), Line::Quit);
         assert_eq!(parse("   "), Line::Blank);
         assert_eq!(parse("/remind set 09:00 Europe/Paris"), Line::Remind("remind set 09:00 Europe/Paris"));
+    }
+
+    #[test]
+    fn discord_timestamps_become_terminal_times() {
+        let now: Timestamp = "2026-06-01T08:00:00Z".parse().unwrap();
+        let at: Timestamp = "2026-06-01T09:30:00Z".parse().unwrap();
+        let text = format!("Next: <t:{0}:F> (<t:{0}:R>). <t:bad", at.as_second());
+        assert_eq!(plain_times(&text, now), "Next: 2026-06-01 09:30 UTC (in 1 h 30 min). <t:bad");
+    }
+
+    #[test]
+    fn reminder_lines_without_a_database_say_so() {
+        assert!(remind(None, "hydration set").contains("Discord server"));
+        assert!(remind(None, "remind set 09:00 UTC").contains("no reminder database"));
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! The slash commands: their definitions (what is registered) and the pure mapping from an
 //! invocation to a [`Request`].
 //!
-//! To add a command (the reminders will add `/remind`, `/hydration` and `/forget`): add a row to
-//! [`COMMANDS`] with a function that builds its [`CreateCommand`], and an arm in [`invocation`]
-//! (or handle it before [`invocation`] in the handler if it is not a [`Request`]).
+//! To add a command: add a row to [`COMMANDS`] with a function that builds its [`CreateCommand`],
+//! and an arm in [`invocation`] (or, for a command that is not a [`Request`], in
+//! [`reminder_invocation`], which the handler tries first).
 
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::model::application::{CommandOptionType, InstallationContext, InteractionContext};
+use serenity::model::channel::ChannelType;
+use serenity::model::permissions::Permissions;
 
 use crate::bot::{MAX_TEXT_BYTES, Request, TipsKind};
+use crate::reminders::Snooze;
 
 /// One registered command: its name and how to build its definition.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +28,9 @@ pub const COMMANDS: &[CommandDef] = &[
     CommandDef { name: "cause", build: cause },
     CommandDef { name: "causes", build: causes },
     CommandDef { name: "tips", build: tips },
+    CommandDef { name: "remind", build: remind },
+    CommandDef { name: "hydration", build: hydration },
+    CommandDef { name: "forget", build: forget },
     CommandDef { name: "about", build: about },
     CommandDef { name: "help", build: help },
 ];
@@ -95,6 +101,93 @@ fn help() -> CreateCommand {
     everywhere(CreateCommand::new("help").description("How to use this bot"))
 }
 
+/// The longest time or zone text read from an option (Discord also enforces it).
+const MAX_SETTING_CHARS: u16 = 100;
+
+fn time_option() -> CreateCommandOption {
+    CreateCommandOption::new(CommandOptionType::String, "time", "Local time, 24-hour HH:MM such as 09:00")
+        .required(true)
+        .max_length(MAX_SETTING_CHARS)
+}
+
+fn zone_option() -> CreateCommandOption {
+    CreateCommandOption::new(CommandOptionType::String, "timezone", "Your time zone, such as Europe/London")
+        .required(true)
+        .set_autocomplete(true)
+        .max_length(MAX_SETTING_CHARS)
+}
+
+fn subcommand(name: &str, description: &str) -> CreateCommandOption {
+    CreateCommandOption::new(CommandOptionType::SubCommand, name, description)
+}
+
+fn remind() -> CreateCommand {
+    everywhere(
+        CreateCommand::new("remind")
+            .description("A daily hydration reminder in your DMs")
+            .add_option(
+                subcommand("set", "Get a daily DM at a local time")
+                    .add_sub_option(time_option())
+                    .add_sub_option(zone_option())
+                    .add_sub_option(CreateCommandOption::new(
+                        CommandOptionType::Boolean,
+                        "silent",
+                        "Send without a push notification",
+                    )),
+            )
+            .add_option(subcommand("off", "Stop your daily reminder and delete its history"))
+            .add_option(subcommand("show", "When your next reminder comes"))
+            .add_option(
+                subcommand("snooze", "One extra reminder later").add_sub_option(
+                    CreateCommandOption::new(CommandOptionType::Integer, "minutes", "How long (default 30)")
+                        .add_int_choice("30 minutes", 30)
+                        .add_int_choice("60 minutes", 60),
+                ),
+            ),
+    )
+}
+
+fn hydration() -> CreateCommand {
+    let channel = |required: bool, description: &str| {
+        CreateCommandOption::new(CommandOptionType::Channel, "channel", description)
+            .required(required)
+            .channel_types(vec![ChannelType::Text, ChannelType::News])
+    };
+    CreateCommand::new("hydration")
+        .description("A daily hydration reminder in a channel (server managers)")
+        .integration_types(vec![InstallationContext::Guild])
+        .contexts(vec![InteractionContext::Guild])
+        .default_member_permissions(Permissions::MANAGE_GUILD)
+        .add_option(
+            subcommand("set", "Post a daily reminder in a channel at a local time")
+                .add_sub_option(channel(true, "Where to post"))
+                .add_sub_option(time_option())
+                .add_sub_option(zone_option())
+                .add_sub_option(CreateCommandOption::new(
+                    CommandOptionType::Role,
+                    "role",
+                    "The one role to mention (optional)",
+                ))
+                .add_sub_option(CreateCommandOption::new(
+                    CommandOptionType::Boolean,
+                    "silent",
+                    "Post without a push notification",
+                )),
+        )
+        .add_option(
+            subcommand("off", "Stop a channel's daily reminder")
+                .add_sub_option(channel(false, "The channel (default: this one)")),
+        )
+        .add_option(
+            subcommand("show", "A channel's daily reminder")
+                .add_sub_option(channel(false, "The channel (default: this one)")),
+        )
+}
+
+fn forget() -> CreateCommand {
+    everywhere(CreateCommand::new("forget").description("Delete everything this bot stores about you"))
+}
+
 /// An option value as the handler hands it over; only the kinds our commands use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionValue<'a> {
@@ -102,6 +195,117 @@ pub enum OptionValue<'a> {
     Str(&'a str),
     /// A boolean option.
     Bool(bool),
+    /// An integer option.
+    Int(i64),
+    /// A channel, role or user option: the id.
+    Id(u64),
+}
+
+/// Where a reminder command was used and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invoker {
+    /// The user.
+    pub user_id: u64,
+    /// The server, or `None` in a DM.
+    pub guild_id: Option<u64>,
+    /// The channel the command was used in.
+    pub channel_id: u64,
+}
+
+/// A reminder command, ready for [`crate::reminders::Reminders`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderCommand<'a> {
+    /// `/remind set`.
+    SetUser {
+        /// As typed.
+        time: &'a str,
+        /// As typed.
+        zone: &'a str,
+        /// No push notification.
+        silent: bool,
+    },
+    /// `/remind off`.
+    OffUser,
+    /// `/remind show`.
+    ShowUser,
+    /// `/remind snooze`, or the snooze button.
+    Snooze(Snooze),
+    /// `/hydration set`.
+    SetChannel {
+        /// The server.
+        guild_id: u64,
+        /// Where to post.
+        channel_id: u64,
+        /// The one role to mention.
+        role_id: Option<u64>,
+        /// As typed.
+        time: &'a str,
+        /// As typed.
+        zone: &'a str,
+        /// No push notification.
+        silent: bool,
+    },
+    /// `/hydration off`.
+    OffChannel(u64),
+    /// `/hydration show`.
+    ShowChannel(u64),
+    /// `/forget`.
+    Forget,
+    /// `/hydration` outside a server.
+    NeedsServer,
+}
+
+/// What users read when `/hydration` is used outside a server.
+pub const NEEDS_SERVER: &str = "Channel reminders are set in a server, by someone who can manage it. For a reminder in your DMs, use `/remind set`.";
+
+/// Maps `/remind`, `/hydration` and `/forget` (with the subcommand and its options) to a
+/// [`ReminderCommand`]; `None` for any other command.
+pub fn reminder_invocation<'a>(
+    name: &str,
+    subcommand: Option<&str>,
+    options: &[(&str, OptionValue<'a>)],
+    invoker: Invoker,
+) -> Option<ReminderCommand<'a>> {
+    let string = |key: &str| {
+        options.iter().find_map(|(name, value)| match value {
+            OptionValue::Str(text) if *name == key => Some(*text),
+            _ => None,
+        })
+    };
+    let id = |key: &str| {
+        options.iter().find_map(|(name, value)| match value {
+            OptionValue::Id(id) if *name == key => Some(*id),
+            _ => None,
+        })
+    };
+    let silent = options.iter().any(|(name, value)| *name == "silent" && *value == OptionValue::Bool(true));
+    let command = match (name, subcommand) {
+        ("forget", _) => ReminderCommand::Forget,
+        ("remind", Some("set")) => ReminderCommand::SetUser {
+            time: string("time").unwrap_or_default(),
+            zone: string("timezone").unwrap_or_default(),
+            silent,
+        },
+        ("remind", Some("off")) => ReminderCommand::OffUser,
+        ("remind", Some("snooze")) => {
+            let hour = options.iter().any(|(name, value)| *name == "minutes" && *value == OptionValue::Int(60));
+            ReminderCommand::Snooze(if hour { Snooze::Hour } else { Snooze::HalfHour })
+        }
+        ("remind", _) => ReminderCommand::ShowUser,
+        ("hydration", _) if invoker.guild_id.is_none() => ReminderCommand::NeedsServer,
+        ("hydration", Some("set")) => ReminderCommand::SetChannel {
+            guild_id: invoker.guild_id.unwrap_or_default(),
+            channel_id: id("channel").unwrap_or(invoker.channel_id),
+            role_id: id("role"),
+            time: string("time").unwrap_or_default(),
+            zone: string("timezone").unwrap_or_default(),
+            silent,
+        },
+        ("hydration", Some("off")) => ReminderCommand::OffChannel(id("channel").unwrap_or(invoker.channel_id)),
+        ("hydration", _) => ReminderCommand::ShowChannel(id("channel").unwrap_or(invoker.channel_id)),
+        _ => return None,
+    };
+    Some(command)
 }
 
 /// What a command invocation asks for.
@@ -165,7 +369,12 @@ mod tests {
         for def in COMMANDS {
             let json = serde_json::to_value((def.build)()).unwrap();
             assert_eq!(json["name"], def.name);
-            assert!(invocation(def.name, &[]).is_some(), "{} has no invocation", def.name);
+            let invoker = Invoker { user_id: 1, guild_id: Some(2), channel_id: 3 };
+            assert!(
+                invocation(def.name, &[]).is_some() || reminder_invocation(def.name, None, &[], invoker).is_some(),
+                "{} has no invocation",
+                def.name
+            );
         }
     }
 
@@ -181,6 +390,42 @@ mod tests {
             Request::Cause("shoes")
         );
         assert_eq!(invocation("remind", &[]), None);
+    }
+
+    #[test]
+    fn reminder_invocations_map_subcommands_and_options() {
+        let dm = Invoker { user_id: 1, guild_id: None, channel_id: 3 };
+        let guild = Invoker { guild_id: Some(2), ..dm };
+        let set = [("time", OptionValue::Str("09:00")), ("timezone", OptionValue::Str("UTC"))];
+        assert_eq!(
+            reminder_invocation("remind", Some("set"), &set, dm),
+            Some(ReminderCommand::SetUser { time: "09:00", zone: "UTC", silent: false })
+        );
+        let hour = [("minutes", OptionValue::Int(60))];
+        assert_eq!(
+            reminder_invocation("remind", Some("snooze"), &hour, dm),
+            Some(ReminderCommand::Snooze(Snooze::Hour))
+        );
+        assert_eq!(
+            reminder_invocation("remind", Some("snooze"), &[], dm),
+            Some(ReminderCommand::Snooze(Snooze::HalfHour))
+        );
+        assert_eq!(reminder_invocation("hydration", Some("set"), &set, dm), Some(ReminderCommand::NeedsServer));
+        let channel = [("channel", OptionValue::Id(9)), ("role", OptionValue::Id(8)), set[0], set[1]];
+        assert_eq!(
+            reminder_invocation("hydration", Some("set"), &channel, guild),
+            Some(ReminderCommand::SetChannel {
+                guild_id: 2,
+                channel_id: 9,
+                role_id: Some(8),
+                time: "09:00",
+                zone: "UTC",
+                silent: false
+            })
+        );
+        assert_eq!(reminder_invocation("hydration", Some("off"), &[], guild), Some(ReminderCommand::OffChannel(3)));
+        assert_eq!(reminder_invocation("forget", None, &[], dm), Some(ReminderCommand::Forget));
+        assert_eq!(reminder_invocation("ask", None, &[], dm), None);
     }
 
     #[test]

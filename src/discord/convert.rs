@@ -55,16 +55,34 @@ pub fn strip_mentions(content: &str, me: UserId) -> String {
     content.replace(&format!("<@!{me}>"), " ").replace(&format!("<@{me}>"), " ").trim().to_owned()
 }
 
-/// The string and boolean options of a command, by name.
+/// The string, boolean, integer and id options of a command, by name.
 pub fn options(options: &[CommandDataOption]) -> Vec<(&str, OptionValue<'_>)> {
     options
         .iter()
-        .filter_map(|option| match &option.value {
-            CommandDataOptionValue::String(text) => Some((option.name.as_str(), OptionValue::Str(text.as_str()))),
-            CommandDataOptionValue::Boolean(value) => Some((option.name.as_str(), OptionValue::Bool(*value))),
-            _ => None,
+        .filter_map(|option| {
+            let value = match &option.value {
+                CommandDataOptionValue::String(text) => OptionValue::Str(text.as_str()),
+                CommandDataOptionValue::Boolean(value) => OptionValue::Bool(*value),
+                CommandDataOptionValue::Integer(value) => OptionValue::Int(*value),
+                CommandDataOptionValue::Channel(id) => OptionValue::Id(id.get()),
+                CommandDataOptionValue::Role(id) => OptionValue::Id(id.get()),
+                CommandDataOptionValue::User(id) => OptionValue::Id(id.get()),
+                _ => return None,
+            };
+            Some((option.name.as_str(), value))
         })
         .collect()
+}
+
+/// The subcommand used, if any, and its options (or the command's own options when it has no
+/// subcommands).
+pub fn subcommand_options(options: &[CommandDataOption]) -> (Option<&str>, Vec<(&str, OptionValue<'_>)>) {
+    for option in options {
+        if let CommandDataOptionValue::SubCommand(inner) = &option.value {
+            return (Some(option.name.as_str()), self::options(inner));
+        }
+    }
+    (None, self::options(options))
 }
 
 /// A [`Request`] that owns its text, so that the work can move to a blocking thread.

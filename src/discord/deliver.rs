@@ -19,7 +19,7 @@ impl Deliver for Outbox {
         let result = match reminder.target {
             Target::User { user_id } => {
                 let Some(user) = NonZeroU64::new(user_id) else { return Err(DeliveryError::DmRefused) };
-                self.send_dm(UserId::from(user), message, nonce).await
+                self.send_dm(UserId::from(user), message.components(render::snooze_buttons()), nonce).await
             }
             Target::Channel { channel_id, .. } => {
                 let Some(channel) = NonZeroU64::new(channel_id) else { return Err(DeliveryError::ChannelGone) };

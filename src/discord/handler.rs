@@ -9,22 +9,61 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
-    CreateInteractionResponseMessage, EditInteractionResponse, EventHandler, GuildId, Interaction, Message,
-    MessageReference, MessageType, Ready, ResumedEvent, UserId,
+    ApplicationId, CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    EditInteractionResponse, EventHandler, GuildId, Interaction, InteractionId, Message, MessageReference, MessageType,
+    Ready, ResumedEvent, UserId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use super::commands;
+use super::NO_REMINDERS;
+use super::commands::{self, Invoker, NEEDS_SERVER, ReminderCommand};
 use super::convert::{self, Addressed, Incoming, OwnedRequest};
 use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
+use crate::clock::Clock;
+use crate::reminders::{ChannelSpec, Reminders};
 use crate::reply::{Reply, ReplyKind};
+use crate::store::{SqliteStore, StoreError};
+
+/// The reminder commands and the clock they read.
+pub(crate) struct Desk {
+    pub(crate) reminders: Reminders<SqliteStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// One reminder command with its text owned, run on a blocking thread.
+type ReminderTask = Box<dyn FnOnce(&Reminders<SqliteStore>, Timestamp) -> Result<String, StoreError> + Send>;
+
+/// What to run for a reminder command used by `user_id`; `Err` is an answer needing no store.
+fn reminder_task(command: ReminderCommand<'_>, user_id: u64) -> Result<ReminderTask, &'static str> {
+    Ok(match command {
+        ReminderCommand::SetUser { time, zone, silent } => {
+            let (time, zone) = (time.to_owned(), zone.to_owned());
+            Box::new(move |reminders, now| reminders.set_user(user_id, &time, &zone, silent, now))
+        }
+        ReminderCommand::OffUser => Box::new(move |reminders, _| reminders.off_user(user_id)),
+        ReminderCommand::ShowUser => Box::new(move |reminders, _| reminders.show_user(user_id)),
+        ReminderCommand::Snooze(snooze) => Box::new(move |reminders, now| reminders.snooze_user(user_id, snooze, now)),
+        ReminderCommand::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => {
+            let (time, zone) = (time.to_owned(), zone.to_owned());
+            Box::new(move |reminders, now| {
+                let spec = ChannelSpec { guild_id, channel_id, role_id, time: &time, zone: &zone, silent };
+                reminders.set_channel(spec, now)
+            })
+        }
+        ReminderCommand::OffChannel(channel_id) => Box::new(move |reminders, _| reminders.off_channel(channel_id)),
+        ReminderCommand::ShowChannel(channel_id) => Box::new(move |reminders, _| reminders.show_channel(channel_id)),
+        ReminderCommand::Forget => Box::new(move |reminders, _| reminders.forget(user_id)),
+        ReminderCommand::NeedsServer => return Err(NEEDS_SERVER),
+    })
+}
 
 /// The event handler shared by every shard.
 pub(crate) struct Handler {
@@ -36,6 +75,8 @@ pub(crate) struct Handler {
     logins: Mutex<LoginBudget>,
     /// Asks the run loop to close the gateway for a while.
     pause: mpsc::UnboundedSender<Duration>,
+    /// The reminders, when the bot runs them.
+    desk: Option<Arc<Desk>>,
 }
 
 impl Handler {
@@ -46,8 +87,18 @@ impl Handler {
         defer_after: Duration,
         logins: LoginBudget,
         pause: mpsc::UnboundedSender<Duration>,
+        desk: Option<Desk>,
     ) -> Arc<Handler> {
-        Arc::new(Handler { bot, outbox, guild, defer_after, me: OnceLock::new(), logins: Mutex::new(logins), pause })
+        Arc::new(Handler {
+            bot,
+            outbox,
+            guild,
+            defer_after,
+            me: OnceLock::new(),
+            logins: Mutex::new(logins),
+            pause,
+            desk: desk.map(Arc::new),
+        })
     }
 }
 
@@ -159,7 +210,48 @@ impl Handler {
         };
         // The nonce makes a retried post land once: it is derived from the message answered.
         let result = self.outbox.create_message(message.channel_id, out, Some(format!("r{}", message.id))).await;
+        // Notices are private: shown in a DM, left queued after a guild mention.
+        if result.is_ok()
+            && message.guild_id.is_none()
+            && let Some(notices) = self.take_notices(message.author.id).await
+        {
+            let text = render::text_message(&notices, None);
+            let notice_result =
+                self.outbox.create_message(message.channel_id, text, Some(format!("n{}", message.id))).await;
+            if let Err(err) = notice_result {
+                tracing::warn!(error = ?err, "notices not shown");
+            }
+        }
         finish(started, &result);
+    }
+
+    /// Takes the user's pending notices, joined for one message; `None` when there are none.
+    async fn take_notices(&self, user: UserId) -> Option<String> {
+        let desk = Arc::clone(self.desk.as_ref()?);
+        match tokio::task::spawn_blocking(move || desk.reminders.take_notices(user.get())).await {
+            Ok(Ok(notices)) if notices.is_empty() => None,
+            Ok(Ok(notices)) => Some(notices.join("\n")),
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "cannot read notices");
+                None
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, "reading notices panicked");
+                None
+            }
+        }
+    }
+
+    /// After an interaction is answered: its user's pending notices, as an ephemeral follow-up.
+    async fn follow_up_notices(&self, application: ApplicationId, token: &str, user: UserId) {
+        let Some(notices) = self.take_notices(user).await else { return };
+        let followup = CreateInteractionResponseFollowup::new()
+            .content(render::fit(&notices, render::limits::CONTENT))
+            .allowed_mentions(render::no_mentions())
+            .ephemeral(true);
+        if let Err(err) = self.outbox.followup(application, token, &followup).await {
+            tracing::warn!(error = ?err, "notices not shown");
+        }
     }
 
     /// Runs the bot core on a blocking thread; `None` if it panicked (logged).
@@ -176,6 +268,21 @@ impl Handler {
 
     async fn on_command(&self, command: CommandInteraction) {
         let started = Instant::now();
+        let (subcommand, sub_options) = convert::subcommand_options(&command.data.options);
+        let invoker = Invoker {
+            user_id: command.user.id.get(),
+            guild_id: command.guild_id.map(GuildId::get),
+            channel_id: command.channel_id.get(),
+        };
+        if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
+            let task = reminder_task(reminder, invoker.user_id);
+            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            if result.is_ok() {
+                self.follow_up_notices(command.application_id, &command.token, command.user.id).await;
+            }
+            finish(started, &result);
+            return;
+        }
         let options = convert::options(&command.data.options);
         let (request, private) = if let Some(invocation) = commands::invocation(&command.data.name, &options) {
             (OwnedRequest::from_request(&invocation.request), invocation.private)
@@ -184,6 +291,9 @@ impl Handler {
             (OwnedRequest::Help, true)
         };
         let result = self.respond(&command.token, command.id, command.application_id, request, private).await;
+        if result.is_ok() {
+            self.follow_up_notices(command.application_id, &command.token, command.user.id).await;
+        }
         finish(started, &result);
     }
 
@@ -192,23 +302,43 @@ impl Handler {
         let request = match ButtonAction::parse(&component.data.custom_id) {
             Some(ButtonAction::Cause(id)) => OwnedRequest::Cause(id),
             Some(ButtonAction::Tips(kind)) => OwnedRequest::Tips(kind),
+            Some(ButtonAction::Snooze(snooze)) => {
+                let task = reminder_task(ReminderCommand::Snooze(snooze), component.user.id.get());
+                let result =
+                    self.respond_reminder(&component.token, component.id, component.application_id, task).await;
+                if result.is_ok() {
+                    self.follow_up_notices(component.application_id, &component.token, component.user.id).await;
+                }
+                finish(started, &result);
+                return;
+            }
             None => OwnedRequest::Help,
         };
         // Button answers go to the clicker alone, so that clicks do not fill the channel.
         let result = self.respond(&component.token, component.id, component.application_id, request, true).await;
+        if result.is_ok() {
+            self.follow_up_notices(component.application_id, &component.token, component.user.id).await;
+        }
         finish(started, &result);
     }
 
     async fn on_autocomplete(&self, command: CommandInteraction) {
         let started = Instant::now();
         let mut response = CreateAutocompleteResponse::new();
+        let focused = command.data.autocomplete();
         if command.data.name == "cause" {
-            let partial = command.data.autocomplete().map(|option| option.value.to_owned()).unwrap_or_default();
+            let partial = focused.map(|option| option.value.to_owned()).unwrap_or_default();
             for choice in self.bot.autocomplete_cause(commands::clip(&partial)).into_iter().take(MAX_CHOICES) {
                 response = response.add_string_choice(
                     truncate_chars(&choice.name, MAX_CHOICE_CHARS),
                     truncate_chars(&choice.value, MAX_CHOICE_CHARS),
                 );
+            }
+        } else if let Some(option) = focused.filter(|option| option.name == "timezone") {
+            for zone in
+                Reminders::<SqliteStore>::zone_choices(commands::clip(option.value)).into_iter().take(MAX_CHOICES)
+            {
+                response = response.add_string_choice(zone, zone);
             }
         }
         let result = self
@@ -218,13 +348,63 @@ impl Handler {
         finish(started, &result);
     }
 
+    /// Answers a reminder command (ephemeral text): directly when the store answers within
+    /// `defer_after`, else deferred first.
+    async fn respond_reminder(
+        &self,
+        token: &str,
+        id: InteractionId,
+        application: ApplicationId,
+        task: Result<ReminderTask, &'static str>,
+    ) -> Result<(), SendError> {
+        let answer_text = |text: &str| CreateInteractionResponse::Message(render::interaction_text(text));
+        let task = match task {
+            Ok(task) => task,
+            Err(text) => return self.outbox.interaction_response(id, token, &answer_text(text)).await,
+        };
+        let Some(desk) = self.desk.clone() else {
+            return self.outbox.interaction_response(id, token, &answer_text(NO_REMINDERS)).await;
+        };
+        let mut work = tokio::task::spawn_blocking(move || {
+            let now = desk.clock.now();
+            match task(&desk.reminders, now) {
+                Ok(text) => text,
+                Err(err) => {
+                    tracing::error!(error = %err, "reminder store failed");
+                    APOLOGY.to_owned()
+                }
+            }
+        });
+        let text = |result: Result<String, tokio::task::JoinError>| {
+            result.unwrap_or_else(|err| {
+                tracing::error!(error = ?err, "a reminder command panicked");
+                APOLOGY.to_owned()
+            })
+        };
+        let ready = if self.defer_after.is_zero() {
+            None
+        } else {
+            tokio::time::timeout(self.defer_after, &mut work).await.ok()
+        };
+        if let Some(result) = ready {
+            self.outbox.interaction_response(id, token, &answer_text(&text(result))).await
+        } else {
+            let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+            self.outbox.interaction_response(id, token, &defer).await?;
+            let edit = EditInteractionResponse::new()
+                .content(render::fit(&text(work.await), render::limits::CONTENT))
+                .allowed_mentions(render::no_mentions());
+            self.outbox.edit_original(application, token, &edit).await
+        }
+    }
+
     /// Answers an interaction with the bot's reply: directly when it is ready in time, else
     /// deferred first. A not-found cause is shown to the user alone.
     async fn respond(
         &self,
         token: &str,
-        id: serenity::all::InteractionId,
-        application: serenity::all::ApplicationId,
+        id: InteractionId,
+        application: ApplicationId,
         request: OwnedRequest,
         private: bool,
     ) -> Result<(), SendError> {

@@ -9,6 +9,15 @@
 //! - The [`outbox::Outbox`] implements the reminders' delivery port
 //!   ([`crate::reminders::scheduler::Deliver`]), mapping Discord's error codes.
 //!
+//! # Reminders
+//!
+//! With [`RunOptions::reminders`] set, [`run_with`] also runs the reminder [`Scheduler`] over that
+//! store, sending through the same outbox, beside the gateway; both stop together. The
+//! `/remind`, `/hydration` and `/forget` commands and the snooze button work on the store (on a
+//! blocking thread), and every interaction (and DM) also shows the user's pending notices, such
+//! as "your DM reminder was paused", as an ephemeral follow-up. Guild mentions leave notices
+//! queued, since they could only be shown in public.
+//!
 //! # Custom API base
 //!
 //! When `discord.api_base` (or `DISCORD_API_BASE`) is set, every REST call goes to that base
@@ -24,14 +33,19 @@ pub mod logins;
 pub mod outbox;
 pub mod render;
 
+use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{ClientBuilder, GatewayError, GatewayIntents, GuildId, HttpBuilder};
 use serenity::http::{LightMethod, Route};
 
 use crate::bot::Bot;
+use crate::clock::Clock;
 use crate::config::{DiscordConfig, Secret};
+use crate::reminders::{Reminders, Scheduler, SchedulerOptions, Wakeup};
+use crate::store::SqliteStore;
 use outbox::{Outbox, RetryPolicy, SendError};
 
 /// What to tell an operator who has no token.
@@ -96,6 +110,30 @@ pub struct RunOptions {
     pub max_logins: usize,
     /// The window of [`RunOptions::max_logins`].
     pub login_window: Duration,
+    /// The reminders to run beside the gateway; `None` answers the reminder commands with
+    /// [`NO_REMINDERS`] and runs no scheduler.
+    pub reminders: Option<RemindersSetup>,
+}
+
+/// What users read when the bot runs without a reminder store.
+pub const NO_REMINDERS: &str = "Reminders are not set up on this bot.";
+
+/// The reminder store and clock for [`run_with`].
+#[derive(Clone)]
+pub struct RemindersSetup {
+    /// The store, opened (and migrated) by the caller.
+    pub store: Arc<SqliteStore>,
+    /// The clock the scheduler and the commands read: [`crate::clock::SystemClock`] in
+    /// production, a [`crate::clock::ManualClock`] in tests.
+    pub clock: Arc<dyn Clock>,
+    /// Scheduler settings ([`SchedulerOptions::from_config`]).
+    pub scheduler: SchedulerOptions,
+}
+
+impl fmt::Debug for RemindersSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemindersSetup").field("scheduler", &self.scheduler).finish_non_exhaustive()
+    }
 }
 
 impl Default for RunOptions {
@@ -109,6 +147,7 @@ impl Default for RunOptions {
             // 30 an hour is at most 720 a day, under Discord's 1,000.
             max_logins: 30,
             login_window: Duration::from_secs(3600),
+            reminders: None,
         }
     }
 }
@@ -151,7 +190,23 @@ pub async fn run_with(
             .await
             .map_err(|source| RunError::ApiBase { base: base.to_owned(), source })?;
     }
-    let (pauses, mut pause_requests) = tokio::sync::mpsc::unbounded_channel();
+    let (pauses, pause_requests) = tokio::sync::mpsc::unbounded_channel();
+    let (desk, scheduler) = match options.reminders.clone() {
+        Some(setup) => {
+            let wakeup = Wakeup::new();
+            let reminders = Reminders::new(Arc::clone(&setup.store), wakeup.clone());
+            let scheduler = Scheduler::new(
+                setup.store,
+                Arc::new(outbox.clone()),
+                Arc::new(Arc::clone(&setup.clock)),
+                bot.catalogue().hydration_tips.clone(),
+                setup.scheduler,
+                wakeup,
+            );
+            (Some(handler::Desk { reminders, clock: setup.clock }), Some(scheduler))
+        }
+        None => (None, None),
+    };
     let handler = handler::Handler::new(
         bot,
         outbox,
@@ -159,13 +214,41 @@ pub async fn run_with(
         options.defer_after,
         logins::LoginBudget::new(options.max_logins, options.login_window),
         pauses,
+        desk,
     );
+    let (stop_scheduler, scheduler_stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = scheduler.map(|scheduler| {
+        tokio::spawn(scheduler.run(async {
+            let _ = scheduler_stopped.await;
+        }))
+    });
+    let result = gateway(config, token, &options, &handler, pause_requests, shutdown).await;
+    let _ = stop_scheduler.send(());
+    if let Some(scheduler) = scheduler {
+        match scheduler.await {
+            Ok(Ok(())) => tracing::info!("reminder scheduler stopped"),
+            Ok(Err(err)) => tracing::error!(error = %err, "the reminder scheduler could not start"),
+            Err(err) => tracing::error!(error = ?err, "the reminder scheduler panicked"),
+        }
+    }
+    result
+}
+
+/// The gateway part of [`run_with`]: connects, restarts, pauses, until shutdown or a fatal error.
+async fn gateway(
+    config: &DiscordConfig,
+    token: &Secret,
+    options: &RunOptions,
+    handler: &Arc<handler::Handler>,
+    mut pause_requests: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
     tokio::pin!(shutdown);
     let mut restarts = 0;
     let mut wait = options.restart_wait;
     loop {
         let builder = ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
-            .event_handler_arc(handler.clone());
+            .event_handler_arc(Arc::clone(handler));
         let failure = tokio::select! {
             client = builder => match client {
                 Ok(mut client) => {

@@ -18,7 +18,9 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
-use serenity::builder::{CreateCommand, CreateInteractionResponse, CreateMessage, EditInteractionResponse};
+use serenity::builder::{
+    CreateCommand, CreateInteractionResponse, CreateInteractionResponseFollowup, CreateMessage, EditInteractionResponse,
+};
 use serenity::http::{LightMethod, Request, Route};
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, UserId};
 use tokio::time::Instant;
@@ -380,6 +382,21 @@ impl Outbox {
     ) -> Result<(), SendError> {
         let route = Route::WebhookOriginalInteractionResponse { application_id: application, token };
         self.send("edit_original_response", route, LightMethod::Patch, Some(edit)).await?;
+        Ok(())
+    }
+
+    /// Sends a follow-up message to an answered interaction (the user's notices).
+    ///
+    /// # Errors
+    /// See [`Outbox::send`].
+    pub async fn followup(
+        &self,
+        application: ApplicationId,
+        token: &str,
+        message: &CreateInteractionResponseFollowup,
+    ) -> Result<(), SendError> {
+        let route = Route::WebhookFollowupMessages { application_id: application, token };
+        self.send("followup", route, LightMethod::Post, Some(message)).await?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@ use serenity::model::id::RoleId;
 
 use crate::bot::TipsKind;
 use crate::knowledge::Urgency;
+use crate::reminders::Snooze;
 use crate::reply::{Alert, Reply, ReplyKind, Section};
 
 /// Discord's message and component limits, in characters.
@@ -108,6 +109,8 @@ pub enum ButtonAction {
     Cause(String),
     /// Show general tips.
     Tips(TipsKind),
+    /// Snooze the clicker's DM reminder (the button under each DM reminder).
+    Snooze(Snooze),
 }
 
 impl ButtonAction {
@@ -119,6 +122,8 @@ impl ButtonAction {
                 format!("{CUSTOM_ID_PREFIX}:tips:prevention")
             }
             ButtonAction::Tips(TipsKind::Treatment) => format!("{CUSTOM_ID_PREFIX}:tips:treatment"),
+            ButtonAction::Snooze(Snooze::HalfHour) => format!("{CUSTOM_ID_PREFIX}:snooze:30"),
+            ButtonAction::Snooze(Snooze::Hour) => format!("{CUSTOM_ID_PREFIX}:snooze:60"),
         }
     }
 
@@ -131,6 +136,8 @@ impl ButtonAction {
             }
             ("tips", "prevention") => Some(ButtonAction::Tips(TipsKind::Prevention)),
             ("tips", "treatment") => Some(ButtonAction::Tips(TipsKind::Treatment)),
+            ("snooze", "30") => Some(ButtonAction::Snooze(Snooze::HalfHour)),
+            ("snooze", "60") => Some(ButtonAction::Snooze(Snooze::Hour)),
             _ => None,
         }
     }
@@ -419,6 +426,17 @@ pub fn reminder_message(text: &str, ping_role: Option<RoleId>, silent: bool) -> 
     if silent { message.flags(MessageFlags::SUPPRESS_NOTIFICATIONS) } else { message }
 }
 
+/// The buttons under a DM reminder: snooze for 30 or 60 minutes.
+pub fn snooze_buttons() -> Vec<CreateActionRow> {
+    let button = |label: &str, snooze| {
+        CreateButton::new(ButtonAction::Snooze(snooze).custom_id()).label(label).style(ButtonStyle::Secondary)
+    };
+    vec![CreateActionRow::Buttons(vec![
+        button("Snooze 30 min", Snooze::HalfHour),
+        button("Snooze 1 hour", Snooze::Hour),
+    ])]
+}
+
 /// A plain text message (content cut to 2,000 characters). Mentions parse nothing.
 pub fn text_message(text: &str, reference: Option<MessageReference>) -> CreateMessage {
     let mut message = CreateMessage::new().content(fit(text, limits::CONTENT)).allowed_mentions(no_mentions());
@@ -486,10 +504,22 @@ mod tests {
             ButtonAction::Cause("muscle_fatigue".into()),
             ButtonAction::Tips(TipsKind::Prevention),
             ButtonAction::Tips(TipsKind::Treatment),
+            ButtonAction::Snooze(Snooze::HalfHour),
+            ButtonAction::Snooze(Snooze::Hour),
         ] {
             assert_eq!(ButtonAction::parse(&action.custom_id()), Some(action));
         }
-        for bad in ["", "cb1", "cb1:", "cb1:cause:", "cb1:cause:Bad Id", "cb0:tips:treatment", "cb1:tips:other", "x"] {
+        for bad in [
+            "",
+            "cb1",
+            "cb1:",
+            "cb1:cause:",
+            "cb1:cause:Bad Id",
+            "cb0:tips:treatment",
+            "cb1:tips:other",
+            "cb1:snooze:15",
+            "x",
+        ] {
             assert_eq!(ButtonAction::parse(bad), None, "{bad}");
         }
     }

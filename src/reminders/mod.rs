@@ -11,6 +11,9 @@
 //!
 //! # Wiring
 //!
+//! `crate::discord::run_with` (given a `RemindersSetup`) and `crate::console::chat` do this; in
+//! outline:
+//!
 //! ```text
 //! let store = Arc::new(SqliteStore::open(&config.reminders.database)?);
 //! let wakeup = Wakeup::new();

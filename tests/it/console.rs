@@ -6,8 +6,15 @@ use std::process::{Command, Stdio};
 use crate::support::knowledge_args;
 
 fn crampbot(args: &[String], stdin: &str) -> std::process::Output {
+    let db = tempfile::tempdir().unwrap();
+    crampbot_on(&db.path().join("reminders.sqlite3"), args, stdin)
+}
+
+/// Runs the binary with its reminder database at `db`.
+fn crampbot_on(db: &std::path::Path, args: &[String], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crampbot"))
         .args(args)
+        .env("CRAMPBOT_DATABASE", db)
         .env_remove("DISCORD_TOKEN")
         .env_remove("CRAMPBOT_KNOWLEDGE")
         .stdin(Stdio::piped())
@@ -70,4 +77,80 @@ fn run_without_a_token_says_how_to_get_one() {
         err.contains("DISCORD_TOKEN") && err.contains("discord.com/developers") && err.contains("crampbot chat"),
         "{err}"
     );
+}
+
+#[test]
+fn reminders_in_the_console_are_set_kept_in_the_database_and_forgotten() {
+    let (mut args, _dir) = knowledge_args();
+    args.push("chat".to_owned());
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = db_dir.path().join("reminders.sqlite3");
+
+    let first = crampbot_on(
+        &db,
+        &args,
+        "/remind set 09:00 Europe/Lndon\n/remind set 09:00 Europe/London\n/hydration set\n/remind snooze 60\n/quit\n",
+    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let out = String::from_utf8(first.stdout).unwrap();
+    assert!(out.contains("Sorry,"), "a misspelt zone gets the core's error: {out}");
+    assert!(
+        out.contains("Daily hydration reminder set: I'll send you a DM every day at 09:00 (Europe/London)"),
+        "{out}"
+    );
+    assert!(out.contains(" UTC (in "), "Discord timestamps shown as terminal times: {out}");
+    assert!(!out.contains("<t:"), "{out}");
+    assert!(out.contains("need a Discord server"), "{out}");
+    assert!(out.contains("Snoozed."), "{out}");
+
+    let second = crampbot_on(&db, &args, "/remind show\n/forget\n/remind show\n");
+    let out = String::from_utf8(second.stdout).unwrap();
+    assert!(out.contains("Daily reminder at 09:00 (Europe/London)"), "kept in the database: {out}");
+    assert!(out.contains("Done: your reminder"), "{out}");
+    assert!(out.contains("You have no daily reminder"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_reminder_prints_in_the_terminal_while_the_chat_runs() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use crampbot::clock::ManualClock;
+    use crampbot::reminders::SchedulerOptions;
+    use crampbot::store::SqliteStore;
+
+    let clock = ManualClock::new("2026-06-01T08:59:00Z".parse().unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let options = SchedulerOptions { max_sleep: Duration::from_millis(50), ..SchedulerOptions::default() };
+    let session = tokio::spawn(crampbot::console::chat(
+        crate::support::test_bot(),
+        store,
+        Arc::new(clock.clone()),
+        options,
+        std::io::BufReader::new(reader),
+        Arc::clone(&output),
+        false,
+    ));
+    let text = || String::from_utf8(output.lock().unwrap().clone()).unwrap();
+    let wait_for = |needle: &'static str| {
+        let text = &text;
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while !text().contains(needle) {
+                assert!(tokio::time::Instant::now() < deadline, "no {needle:?} in {}", text());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    writer.write_all(b"/remind set 09:00 UTC\n").unwrap();
+    wait_for("Daily hydration reminder set").await;
+    assert!(!text().contains("[reminder]"), "not due yet");
+    clock.set("2026-06-01T08:59:59.950Z".parse().unwrap());
+    wait_for("[reminder]").await;
+    assert!(text().contains("glass of water") && text().contains("/remind off"), "{}", text());
+    drop(writer);
+    session.await.unwrap().unwrap();
+    assert_eq!(text().matches("[reminder]").count(), 1);
 }

@@ -198,7 +198,12 @@ async fn commands_are_registered_globally_with_dm_contexts() {
     let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
     assert_eq!(names, expected);
     for command in calls[0].body.as_array().unwrap() {
-        assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+        if command["name"] == "hydration" {
+            assert_eq!(command["contexts"], json!([0]), "channel reminders are set in a server");
+            assert_eq!(command["default_member_permissions"], json!("32"), "MANAGE_GUILD");
+        } else {
+            assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+        }
     }
     harness.stop().await.unwrap();
 }
@@ -650,8 +655,10 @@ async fn crampbot_run_answers_logs_no_content_and_stops_cleanly_on_sigterm() {
     let fake = fake::FakeDiscord::start().await;
     let (mut args, _dir) = crate::support::knowledge_args();
     args.push("run".to_owned());
+    let db = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"))
         .args(&args)
+        .env("CRAMPBOT_DATABASE", db.path().join("reminders.sqlite3"))
         .env("DISCORD_TOKEN", fake::TOKEN)
         .env("DISCORD_API_BASE", &fake.base)
         .env("RUST_LOG", "info,crampbot=debug")
@@ -673,6 +680,25 @@ async fn crampbot_run_answers_logs_no_content_and_stops_cleanly_on_sigterm() {
     assert!(!logs.contains(fake::TOKEN), "the token is never logged");
     assert!(!logs.contains("secret"), "message content is never logged: {logs}");
     fake.wait_until(Duration::from_secs(5), "the gateway closed", |fake| fake.stats().disconnects >= 1).await;
+    assert!(db.path().join("reminders.sqlite3").exists(), "the reminder database is opened at start-up");
+}
+
+#[test]
+fn run_with_a_bad_database_path_names_it() {
+    let (mut args, _dir) = crate::support::knowledge_args();
+    args.push("run".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("no-such-folder").join("reminders.sqlite3");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"))
+        .args(&args)
+        .env("CRAMPBOT_DATABASE", &bad)
+        .env("DISCORD_TOKEN", fake::TOKEN)
+        .env("DISCORD_API_BASE", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("cannot open reminder database") && err.contains(&bad.display().to_string()), "{err}");
 }
 
 // ---- reminders through the outbox ------------------------------------------------------------

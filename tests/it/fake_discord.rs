@@ -529,6 +529,25 @@ pub fn command(id: u64, name: &str, options: &[(&str, Value)], guild: bool) -> V
     interaction(2, id, &json!({"id": "1600000000000000001", "name": name, "type": 1, "options": options}), guild)
 }
 
+/// An application command interaction with a subcommand: `/name sub option...`. `options` are
+/// `(name, type, value)` with Discord's option types (3 string, 4 integer, 5 boolean, 7 channel,
+/// 8 role; ids as strings).
+pub fn subcommand(id: u64, name: &str, sub: &str, options: &[(&str, u8, Value)], guild: bool) -> Value {
+    let options: Vec<Value> =
+        options.iter().map(|(name, kind, value)| json!({"name": name, "type": kind, "value": value})).collect();
+    let data = json!({"id": "1600000000000000003", "name": name, "type": 1,
+                      "options": [{"name": sub, "type": 1, "options": options}]});
+    interaction(2, id, &data, guild)
+}
+
+/// An autocomplete interaction for `/name sub` with `option` focused at `partial`.
+pub fn autocomplete_subcommand(id: u64, name: &str, sub: &str, option: &str, partial: &str) -> Value {
+    let data = json!({"id": "1600000000000000004", "name": name, "type": 1,
+                      "options": [{"name": sub, "type": 1,
+                                   "options": [{"name": option, "type": 3, "value": partial, "focused": true}]}]});
+    interaction(4, id, &data, false)
+}
+
 /// An autocomplete interaction for `/cause name:<partial>`.
 pub fn autocomplete(id: u64, partial: &str) -> Value {
     interaction(

@@ -7,5 +7,6 @@ mod console;
 mod discord;
 mod fake_discord;
 mod reminders;
+mod reminders_discord;
 mod replies;
 mod support;

@@ -180,6 +180,12 @@ impl Harness {
             .expect("no panic")
     }
 
+    /// Stops the adapter and hands back the fake, for a second instance on it.
+    pub async fn stop_keeping_fake(mut self) -> (Result<(), RunError>, FakeDiscord) {
+        let result = self.shut_down().await;
+        (result, self.fake)
+    }
+
     /// Whether the adapter is still running.
     pub fn is_running(&self) -> bool {
         !self.task.is_finished()
