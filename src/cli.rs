@@ -140,7 +140,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
-            init_logging();
+            init_logging(&config);
             let store = open_store(&config)?;
             let options = crate::discord::RunOptions {
                 reminders: Some(crate::discord::RemindersSetup {
@@ -172,11 +172,11 @@ pub fn open_store(config: &Config) -> Result<Arc<SqliteStore>, String> {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (read by tracing-subscriber); by default crampbot's
-/// own events at info and serenity's at warn, since serenity's debug events can carry payloads.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,serenity=warn"));
+/// Logs to stderr through the configured filter (`RUST_LOG`, with payload-carrying libraries
+/// capped at warn: see [`crate::config::log_filter`]).
+fn init_logging(config: &Config) {
+    // The filter was validated when the configuration was loaded.
+    let filter = tracing_subscriber::EnvFilter::new(&config.log_filter);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

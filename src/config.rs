@@ -116,6 +116,9 @@ pub struct Config {
     pub knowledge_dir: Option<PathBuf>,
     /// Reminder settings.
     pub reminders: RemindersConfig,
+    /// The log filter (from `RUST_LOG`), with the libraries that could log message payloads
+    /// capped at `warn`; see [`log_filter`].
+    pub log_filter: String,
 }
 
 /// Validated `[discord]`.
@@ -136,6 +139,29 @@ pub struct RemindersConfig {
     pub database: PathBuf,
     /// How late a missed reminder may still be sent.
     pub grace: Duration,
+}
+
+/// The log filter when `RUST_LOG` is not set.
+pub const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Libraries whose debug and trace events can carry request or gateway payloads, and so message
+/// content: always capped at `warn`, whatever `RUST_LOG` asks.
+const PAYLOAD_LOGGERS: [&str; 5] = ["serenity", "tungstenite", "tokio_tungstenite", "reqwest", "hyper"];
+
+/// A `tracing` filter from `requested` (a `RUST_LOG` value) that keeps message content out of the
+/// logs: directives for payload-logging libraries are dropped and replaced by `warn` caps.
+pub fn log_filter(requested: Option<&str>) -> String {
+    let requested = requested.map(str::trim).filter(|filter| !filter.is_empty()).unwrap_or(DEFAULT_LOG_FILTER);
+    let mut directives: Vec<String> = requested
+        .split(',')
+        .map(str::trim)
+        .filter(|directive| {
+            !directive.is_empty() && !PAYLOAD_LOGGERS.iter().any(|library| directive.starts_with(library))
+        })
+        .map(str::to_owned)
+        .collect();
+    directives.extend(PAYLOAD_LOGGERS.iter().map(|library| format!("{library}=warn")));
+    directives.join(",")
 }
 
 /// The default database file, relative to the working directory.
@@ -237,7 +263,14 @@ impl Config {
         if database.as_os_str().is_empty() {
             return Err(ConfigError::Invalid { key: "reminders.database".into(), message: "is empty".into() });
         }
+        let requested_filter = env("RUST_LOG");
+        if let Some(requested) = &requested_filter
+            && let Err(err) = tracing_subscriber::EnvFilter::try_new(requested)
+        {
+            return Err(ConfigError::Invalid { key: "RUST_LOG".into(), message: format!("{requested:?}: {err}") });
+        }
         Ok(Config {
+            log_filter: log_filter(requested_filter.as_deref()),
             discord: DiscordConfig { token, api_base, guild_id: raw.discord.guild_id },
             knowledge_dir: raw.knowledge.dir,
             reminders: RemindersConfig {
@@ -264,5 +297,21 @@ impl RawConfig {
                 },
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn payload_loggers_are_always_capped() {
+        assert_eq!(
+            log_filter(None),
+            "info,serenity=warn,tungstenite=warn,tokio_tungstenite=warn,reqwest=warn,hyper=warn"
+        );
+        let filter = log_filter(Some("debug,serenity=trace,crampbot=trace,serenity::http=debug"));
+        assert!(filter.starts_with("debug,crampbot=trace,serenity=warn"), "{filter}");
+        assert!(!filter.contains("serenity=trace") && !filter.contains("serenity::http"), "{filter}");
     }
 }

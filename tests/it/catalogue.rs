@@ -203,3 +203,11 @@ fn the_token_never_shows_in_debug_output() {
     .expect("valid");
     assert!(!format!("{config:?}").contains("super-secret-token"));
 }
+
+#[test]
+fn a_bad_log_filter_is_a_start_up_error_naming_rust_log() {
+    use crampbot::config::{Config, RawConfig};
+    let err = Config::from_raw(RawConfig::default(), |name| (name == "RUST_LOG").then(|| "crampbot=loud".into()))
+        .expect_err("rejected");
+    assert!(err.to_string().contains("RUST_LOG"), "{err}");
+}
