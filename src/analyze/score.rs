@@ -87,12 +87,20 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let topic_found = index.topic.find(&resolved, &tokens);
 
     // A trigger inside a multi-word catalogue phrase is part of that phrase ("no water").
-    let phrases: Vec<&Found> = cause_found.iter().chain(&concept_found).filter(|f| f.end - f.start > 1).collect();
+    // `reach[i]`: the furthest end of a multi-word phrase starting at or before token i, so a
+    // trigger at `start..end` lies inside a phrase exactly when `reach[start] >= end`. Linear.
+    let mut reach = vec![0usize; tokens.tokens.len()];
+    for phrase in cause_found.iter().chain(&concept_found).filter(|f| f.end - f.start > 1) {
+        reach[phrase.start] = reach[phrase.start].max(phrase.end);
+    }
+    for i in 1..reach.len() {
+        reach[i] = reach[i].max(reach[i - 1]);
+    }
     let triggers: Vec<(Found, NegationRole)> = index
         .negation
         .find(&resolved, &tokens)
         .into_iter()
-        .filter(|found| !phrases.iter().any(|phrase| phrase.start <= found.start && found.end <= phrase.end))
+        .filter(|found| reach[found.start] < found.end)
         .map(|found| (found, index.negation.entries[found.entry as usize].payload))
         .collect();
     let negated_by = negation::scopes(&tokens, &triggers);
@@ -235,10 +243,15 @@ fn red_flags(
                 let first = &occurrences[*pattern.concepts.first()?];
                 first.iter().find_map(|anchor| {
                     let wanted = sentence(anchor);
+                    // Occurrences are in text order, so sentences ascend: binary search.
                     pattern
                         .concepts
                         .iter()
-                        .map(|&concept| occurrences[concept].iter().find(|found| sentence(found) == wanted).copied())
+                        .map(|&concept| {
+                            let list = &occurrences[concept];
+                            let at = list.partition_point(|found| sentence(found) < wanted);
+                            list.get(at).filter(|found| sentence(found) == wanted).copied()
+                        })
                         .collect::<Option<Vec<&Found>>>()
                 })
             } else {
