@@ -1,20 +1,10 @@
 //! The `crampbot` binary: `ask`, `ask --batch`, `check`, run as a user would.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn crampbot(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crampbot"))
-        .args(args)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("CRAMPBOT_KNOWLEDGE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("the binary exits")
+    let db = tempfile::tempdir().expect("temp dir");
+    crate::support::run_binary(&db.path().join("reminders.sqlite3"), args, stdin)
 }
 
 fn stdout(output: &Output) -> String {

@@ -1,7 +1,6 @@
 //! `crampbot chat` end to end: a piped session through the real binary.
 
 use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 use crate::support::knowledge_args;
 
@@ -12,18 +11,7 @@ fn crampbot(args: &[String], stdin: &str) -> std::process::Output {
 
 /// Runs the binary with its reminder database at `db`.
 fn crampbot_on(db: &std::path::Path, args: &[String], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crampbot"))
-        .args(args)
-        .env("CRAMPBOT_DATABASE", db)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("CRAMPBOT_KNOWLEDGE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    crate::support::run_binary(db, args, stdin)
 }
 
 #[test]

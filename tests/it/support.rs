@@ -206,3 +206,22 @@ pub fn knowledge_args() -> (Vec<String>, Option<tempfile::TempDir>) {
     }
     (vec!["--knowledge".to_owned(), dir.path().display().to_string()], Some(dir))
 }
+
+/// Runs the `crampbot` binary as a user would: piped stdin, no token in the environment, and its
+/// reminder database at `db` (so no test writes into the working directory).
+pub fn run_binary<S: AsRef<std::ffi::OsStr>>(db: &std::path::Path, args: &[S], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"))
+        .args(args)
+        .env("CRAMPBOT_DATABASE", db)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("CRAMPBOT_KNOWLEDGE")
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary exits")
+}
