@@ -142,3 +142,64 @@ async fn a_due_reminder_prints_in_the_terminal_while_the_chat_runs() {
     session.await.unwrap().unwrap();
     assert_eq!(text().matches("[reminder]").count(), 1);
 }
+
+/// `kill -9` at any moment loses nothing that was confirmed and corrupts nothing: a chat process
+/// keeps changing its reminder and is killed after a different number of confirmations each
+/// round; the database must pass SQLite's integrity check and hold the last confirmed time or a
+/// later one that was already sent to the process.
+#[test]
+fn kill_9_during_writes_loses_nothing_confirmed_and_corrupts_nothing() {
+    use std::io::BufRead as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("reminders.sqlite3");
+    let times: Vec<String> = (0..240).map(|i| format!("{:02}:{:02}", (i / 60) % 24, i % 60)).collect();
+    for (round, kill_after) in [1usize, 7, 23, 61, 150].into_iter().enumerate() {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_crampbot"))
+            .arg("chat")
+            .env("CRAMPBOT_DATABASE", &db)
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let session: String = times.iter().map(|time| format!("/remind set {time} UTC\n")).collect();
+        // Write from a thread: the pipe may fill before the process reads it all.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(session.as_bytes());
+        });
+        let mut confirmed: Option<usize> = None;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = 0;
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(at) = line.find("every day at ") {
+                let time = &line[at + "every day at ".len()..at + "every day at ".len() + 5];
+                confirmed = times.iter().position(|t| t == time);
+                seen += 1;
+                if seen == kill_after {
+                    child.kill().unwrap(); // SIGKILL: no chance to clean up
+                    break;
+                }
+            }
+        }
+        child.wait().unwrap();
+        let _ = writer.join();
+        let confirmed = confirmed.expect("at least one confirmation before the kill");
+
+        let connection = rusqlite::Connection::open(&db).unwrap();
+        let integrity: String = connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+        assert_eq!(integrity, "ok", "round {round}");
+        let stored: String = connection
+            .query_row("SELECT local_time FROM subscriptions WHERE kind = 'user' AND user_id = 0", [], |row| row.get(0))
+            .unwrap();
+        let stored_index = times.iter().position(|t| *t == stored).expect("a time the test sent");
+        assert!(
+            stored_index >= confirmed,
+            "round {round}: confirmed {} but the database has {stored}",
+            times[confirmed]
+        );
+    }
+}
