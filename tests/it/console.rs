@@ -166,7 +166,7 @@ fn kill_9_during_writes_loses_nothing_confirmed_and_corrupts_nothing() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        let session: String = times.iter().map(|time| format!("/remind set {time} UTC\n")).collect();
+        let session: String = times.iter().flat_map(|time| ["/remind set ", time.as_str(), " UTC\n"]).collect();
         // Write from a thread: the pipe may fill before the process reads it all.
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(session.as_bytes());
