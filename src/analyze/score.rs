@@ -85,24 +85,7 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let cause_found = index.causes.find(&resolved, &tokens);
     let concept_found = index.concepts.find_overlapping(&resolved, &tokens);
     let topic_found = index.topic.find(&resolved, &tokens);
-
-    // A trigger inside a multi-word catalogue phrase is part of that phrase ("no water").
-    // `reach[i]`: the furthest end of a multi-word phrase starting at or before token i, so a
-    // trigger at `start..end` lies inside a phrase exactly when `reach[start] >= end`. Linear.
-    let mut reach = vec![0usize; tokens.tokens.len()];
-    for phrase in cause_found.iter().chain(&concept_found).filter(|f| f.end - f.start > 1) {
-        reach[phrase.start] = reach[phrase.start].max(phrase.end);
-    }
-    for i in 1..reach.len() {
-        reach[i] = reach[i].max(reach[i - 1]);
-    }
-    let triggers: Vec<(Found, NegationRole)> = index
-        .negation
-        .find(&resolved, &tokens)
-        .into_iter()
-        .filter(|found| reach[found.start] < found.end)
-        .map(|found| (found, index.negation.entries[found.entry as usize].payload))
-        .collect();
+    let triggers = active_triggers(index, &tokens, &resolved, &cause_found, &concept_found);
     let negated_by = negation::scopes(&tokens, &triggers);
     let message = Message { text, tokens, resolved, negated_by, triggers };
 
@@ -120,6 +103,62 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             }
         }
     }
+    let on_topic = is_on_topic(index, &topic_found, &tallies, !red_flags.is_empty());
+    if !on_topic {
+        return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags };
+    }
+
+    let ranked = rank(&tallies);
+    let causes = ranked
+        .iter()
+        .map(|&(cause, weight)| CauseMatch {
+            cause,
+            id: CAUSE_IDS[cause],
+            score: 1.0 - (-weight / SCORE_SCALE).exp(),
+            evidence: std::mem::take(&mut tallies[cause].evidence),
+        })
+        .collect();
+    let excluded = tallies
+        .iter_mut()
+        .enumerate()
+        .filter(|(cause, tally)| !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause))
+        .map(|(cause, tally)| Exclusion { cause, id: CAUSE_IDS[cause], evidence: std::mem::take(&mut tally.contrary) })
+        .collect();
+    Analysis { on_topic, causes, excluded, red_flags }
+}
+
+/// The negation triggers that act: a trigger inside a multi-word catalogue phrase is part of
+/// that phrase ("no water", "can't feel a pulse"), not a negation.
+fn active_triggers(
+    index: &TermIndex,
+    tokens: &Tokens,
+    resolved: &[Resolved],
+    cause_found: &[Found],
+    concept_found: &[Found],
+) -> Vec<(Found, NegationRole)> {
+    // `reach[i]`: the furthest end of a multi-word phrase starting at or before token i, so a
+    // trigger at `start..end` lies inside a phrase exactly when `reach[start] >= end`. Linear.
+    let mut reach = vec![0usize; tokens.tokens.len()];
+    for phrase in cause_found.iter().chain(concept_found).filter(|f| f.end - f.start > 1) {
+        reach[phrase.start] = reach[phrase.start].max(phrase.end);
+    }
+    for i in 1..reach.len() {
+        reach[i] = reach[i].max(reach[i - 1]);
+    }
+    index
+        .negation
+        .find(resolved, tokens)
+        .into_iter()
+        .filter(|found| reach[found.start] < found.end)
+        .map(|found| (found, index.negation.entries[found.entry as usize].payload))
+        .collect()
+}
+
+/// Whether a message is about leg symptoms: it names a leg or muscle; or a symptom together with
+/// walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say I
+/// take bumetanide"); or it raises a red flag. Negated words count too: "no swelling in my calf"
+/// is still about a calf.
+fn is_on_topic(index: &TermIndex, topic_found: &[Found], tallies: &[Tally], any_red_flag: bool) -> bool {
     let topic = topic_found.iter().fold(Topic::default(), |acc, found| {
         let topic = index.topic.entries[found.entry as usize].payload;
         Topic {
@@ -128,15 +167,14 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             activity: acc.activity || topic.activity,
         }
     });
-    // Leg words make a message about legs; a symptom needs a leg, walking or a cause; and a
-    // follow-up such as "forgot to say I take bumetanide" is on topic through its strong term.
     let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
     let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
-    let on_topic = (topic.symptom && (topic.body || topic.activity || cause_signal))
-        || topic.body
-        || strong_signal
-        || !red_flags.is_empty();
+    topic.body || (topic.symptom && (topic.activity || cause_signal)) || strong_signal || any_red_flag
+}
 
+/// The causes to show, best first: a net weight of at least [`MIN_WEIGHT`], at least
+/// [`RELATIVE_CUTOFF`] of the best cause's, and at most [`MAX_CAUSES`] of them.
+fn rank(tallies: &[Tally]) -> Vec<(usize, f32)> {
     let mut ranked: Vec<(usize, f32)> = tallies
         .iter()
         .enumerate()
@@ -147,34 +185,7 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let best = ranked.first().map_or(0.0, |&(_, weight)| weight);
     ranked.retain(|&(_, weight)| weight >= best * RELATIVE_CUTOFF);
     ranked.truncate(MAX_CAUSES);
-    if !on_topic {
-        ranked.clear();
-    }
-
-    let causes = ranked
-        .iter()
-        .map(|&(cause, weight)| CauseMatch {
-            cause,
-            id: CAUSE_IDS[cause],
-            score: 1.0 - (-weight / SCORE_SCALE).exp(),
-            evidence: std::mem::take(&mut tallies[cause].evidence),
-        })
-        .collect();
-    let excluded = if on_topic {
-        tallies
-            .iter_mut()
-            .enumerate()
-            .filter(|(cause, tally)| !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause))
-            .map(|(cause, tally)| Exclusion {
-                cause,
-                id: CAUSE_IDS[cause],
-                evidence: std::mem::take(&mut tally.contrary),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Analysis { on_topic, causes, excluded, red_flags }
+    ranked
 }
 
 /// Adds up, per cause, the affirmed terms (for), and the negated terms and contrary statements
