@@ -96,8 +96,10 @@ pub struct Topic {
 pub enum NegationRole {
     /// Negates what follows ("no", "don't have").
     Pre,
-    /// Negates what precedes ("ruled out", "went away").
+    /// Negates what precedes ("went away", "was ruled out").
     Post,
+    /// Negates both ways ("ruled out": "ruled out MS", "had MS ruled out").
+    Both,
     /// Looks like a negation but is not ("not only", "no change").
     Pseudo,
     /// Ends a negation's scope ("but", "however").
@@ -369,6 +371,9 @@ impl TermIndex {
                 });
             }
         }
+        // A phrase listed both before and after ("ruled out": "ruled out MS", "had MS ruled out")
+        // negates in both directions. Phrases with the same keys ("rules out", "ruled out") are
+        // one entry, so the roles combine on the entry.
         for (words, role) in [
             (&lexicon.negation_pre, NegationRole::Pre),
             (&lexicon.negation_post, NegationRole::Post),
@@ -377,7 +382,13 @@ impl TermIndex {
         ] {
             for word in words {
                 self.add_phrase(Kind::Negation, word, |layers, entry| {
-                    layers.negation.entries[entry].payload = role;
+                    let known = &mut layers.negation.entries[entry].payload;
+                    *known = match (*known, role) {
+                        (NegationRole::Pre, NegationRole::Post)
+                        | (NegationRole::Post, NegationRole::Pre)
+                        | (NegationRole::Both, NegationRole::Pre | NegationRole::Post) => NegationRole::Both,
+                        _ => role,
+                    };
                 });
             }
         }

@@ -25,33 +25,30 @@ pub fn scopes(tokens: &Tokens, triggers: &[(Found, NegationRole)]) -> Vec<Option
     }
     let mut negated_by = vec![None; n];
     for (trigger, (found, role)) in triggers.iter().enumerate() {
-        match role {
-            NegationRole::Pre => {
-                let mut position = found.end;
-                while position < n && position - found.end < MAX_FORWARD {
-                    if tokens.tokens[position].boundary >= Boundary::Clause || in_trigger[position] {
-                        break;
-                    }
-                    negated_by[position].get_or_insert(trigger);
-                    position += 1;
+        if matches!(role, NegationRole::Pre | NegationRole::Both) {
+            let mut position = found.end;
+            while position < n && position - found.end < MAX_FORWARD {
+                if tokens.tokens[position].boundary >= Boundary::Clause || in_trigger[position] {
+                    break;
                 }
+                negated_by[position].get_or_insert(trigger);
+                position += 1;
             }
-            NegationRole::Post => {
-                let mut position = found.start;
-                let mut reached = 0;
-                while position > 0 && reached < MAX_BACKWARD {
-                    if tokens.tokens[position].boundary >= Boundary::Clause {
-                        break;
-                    }
-                    position -= 1;
-                    if in_trigger[position] {
-                        break;
-                    }
-                    negated_by[position].get_or_insert(trigger);
-                    reached += 1;
+        }
+        if matches!(role, NegationRole::Post | NegationRole::Both) {
+            let mut position = found.start;
+            let mut reached = 0;
+            while position > 0 && reached < MAX_BACKWARD {
+                if tokens.tokens[position].boundary >= Boundary::Clause {
+                    break;
                 }
+                position -= 1;
+                if in_trigger[position] {
+                    break;
+                }
+                negated_by[position].get_or_insert(trigger);
+                reached += 1;
             }
-            NegationRole::Pseudo | NegationRole::Terminator => {}
         }
     }
     negated_by

@@ -13,6 +13,11 @@ const MIN_WEIGHT: f32 = 2.0;
 /// strong match is not diluted by passing hints.
 const RELATIVE_CUTOFF: f32 = 0.4;
 
+/// The share of a term's weight that its negation takes away: denying a symptom ("no
+/// tingling") speaks against a cause less than affirming it speaks for it, so an affirmed
+/// diagnosis ("but I do have sciatica") is not cancelled by denied symptoms.
+const NEGATED_SHARE: f32 = 0.5;
+
 /// What a statement against a cause ("I drink plenty of water") weighs.
 const AGAINST_WEIGHT: f32 = 3.0;
 
@@ -191,6 +196,10 @@ fn rank(tallies: &[Tally]) -> Vec<(usize, f32)> {
 /// Adds up, per cause, the affirmed terms (for), and the negated terms and contrary statements
 /// (against). Each distinct term counts once, however often it is repeated.
 fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause_found: &[Found]) -> Vec<Tally> {
+    // A term the user denies anywhere ("I don't have MS") does not also count for the cause
+    // where it was only mentioned ("is twitching a sign of MS?").
+    let denied: Vec<u32> =
+        cause_found.iter().filter(|found| message.negation_of(found).is_some()).map(|found| found.entry).collect();
     let mut tallies: Vec<Tally> = (0..n_causes).map(|_| Tally::default()).collect();
     for found in cause_found {
         let entry = &index.causes.entries[found.entry as usize];
@@ -215,9 +224,10 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                     });
                 }
                 (false, Some(trigger)) => {
-                    tally.negative += reference.strength.weight();
+                    tally.negative += NEGATED_SHARE * reference.strength.weight();
                     tally.contrary.push(message.negated_evidence(found, trigger, &entry.text));
                 }
+                (false, None) if denied.contains(&found.entry) => {}
                 (false, None) => {
                     tally.positive += reference.strength.weight();
                     tally.evidence.push(message.evidence(found, &entry.text, &entry.words));
@@ -225,7 +235,6 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
             }
         }
     }
-
     tallies
 }
 
