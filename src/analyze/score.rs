@@ -159,8 +159,8 @@ fn active_triggers(
         .collect()
 }
 
-/// Whether a message is about leg symptoms: it names a leg or muscle; or a symptom together with
-/// walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say I
+/// Whether a message is about leg symptoms: a symptom or a cause together with a leg or muscle,
+/// or a symptom with walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say I
 /// take bumetanide"); or it raises a red flag. Negated words count too: "no swelling in my calf"
 /// is still about a calf.
 fn is_on_topic(index: &TermIndex, topic_found: &[Found], tallies: &[Tally], any_red_flag: bool) -> bool {
@@ -174,7 +174,10 @@ fn is_on_topic(index: &TermIndex, topic_found: &[Found], tallies: &[Tally], any_
     });
     let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
     let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
-    topic.body || (topic.symptom && (topic.activity || cause_signal)) || strong_signal || any_red_flag
+    (topic.symptom && (topic.body || topic.activity || cause_signal))
+        || (topic.body && (topic.activity || cause_signal))
+        || strong_signal
+        || any_red_flag
 }
 
 /// The causes to show, best first: a net weight of at least [`MIN_WEIGHT`], at least
