@@ -174,7 +174,8 @@ pub fn parse_time(input: &str) -> Result<Time, InputError> {
 
 /// Looks up an IANA zone name in the bundled tz database, ignoring ASCII case and accepting
 /// spaces for underscores. Never falls back to UTC: an unknown name is an error that names it
-/// and suggests the closest known zone.
+/// and suggests the closest known zone. A bare city that names exactly one zone ("london") is
+/// that zone.
 pub fn parse_zone(input: &str) -> Result<Zone, InputError> {
     let cleaned = input.trim().replace(' ', "_");
     if !cleaned.is_empty()
@@ -183,6 +184,12 @@ pub fn parse_zone(input: &str) -> Result<Zone, InputError> {
     {
         let name = name.to_owned();
         return Ok(Zone { name, tz });
+    }
+    // A bare city that names exactly one zone is that zone: the confirmation shows the full name.
+    if let Some(name) = super::zones::by_city(input)
+        && let Ok(tz) = jiff::tz::db().get(name)
+    {
+        return Ok(Zone { name: name.to_owned(), tz });
     }
     let suggestion = super::zones::suggest(input, 1).into_iter().next().map(str::to_owned);
     Err(InputError::UnknownZone { value: input.to_owned(), suggestion })
@@ -236,6 +243,8 @@ mod tests {
     fn parses_zones_case_insensitively_and_refuses_unknown_ones() {
         assert_eq!(parse_zone("europe/london").unwrap().name, "Europe/London");
         assert_eq!(parse_zone("America/New York").unwrap().name, "America/New_York");
+        assert_eq!(parse_zone("london").unwrap().name, "Europe/London");
+        assert_eq!(parse_zone("new york").unwrap().name, "America/New_York");
         let err = parse_zone("Europe/Londn").unwrap_err();
         assert_eq!(
             err,

@@ -75,6 +75,18 @@ fn normalize(text: &str) -> String {
     out
 }
 
+/// The one zone whose city is exactly `query` ("london" -> `Europe/London`), if exactly one is;
+/// ambiguous cities ("indianapolis" has two zones) give `None`, so the user picks.
+pub fn by_city(query: &str) -> Option<&'static str> {
+    let wanted = normalize(query);
+    if wanted.is_empty() || wanted.contains('/') {
+        return None;
+    }
+    let mut matches = INDEX.iter().filter(|entry| entry.city == wanted);
+    let first = matches.next()?;
+    matches.next().is_none().then_some(first.name.as_str())
+}
+
 /// Zone names matching what the user has typed so far, best first, at most `limit` (capped at
 /// [`MAX_SUGGESTIONS`]). An empty query gives the popular zones.
 pub fn suggest(query: &str, limit: usize) -> Vec<&'static str> {
