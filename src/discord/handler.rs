@@ -242,6 +242,22 @@ impl Handler {
         }
     }
 
+    /// Ends an interaction: once it is answered, its user's pending notices follow; then the
+    /// event's latency and outcome are logged.
+    async fn conclude(
+        &self,
+        started: Instant,
+        result: &Result<(), SendError>,
+        application: ApplicationId,
+        token: &str,
+        user: UserId,
+    ) {
+        if result.is_ok() {
+            self.follow_up_notices(application, token, user).await;
+        }
+        finish(started, result);
+    }
+
     /// After an interaction is answered: its user's pending notices, as an ephemeral follow-up.
     async fn follow_up_notices(&self, application: ApplicationId, token: &str, user: UserId) {
         let Some(notices) = self.take_notices(user).await else { return };
@@ -277,10 +293,7 @@ impl Handler {
         if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
             let task = reminder_task(reminder, invoker.user_id);
             let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
-            if result.is_ok() {
-                self.follow_up_notices(command.application_id, &command.token, command.user.id).await;
-            }
-            finish(started, &result);
+            self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
             return;
         }
         let options = convert::options(&command.data.options);
@@ -291,10 +304,7 @@ impl Handler {
             (OwnedRequest::Help, true)
         };
         let result = self.respond(&command.token, command.id, command.application_id, request, private).await;
-        if result.is_ok() {
-            self.follow_up_notices(command.application_id, &command.token, command.user.id).await;
-        }
-        finish(started, &result);
+        self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
     }
 
     async fn on_component(&self, component: ComponentInteraction) {
@@ -306,20 +316,14 @@ impl Handler {
                 let task = reminder_task(ReminderCommand::Snooze(snooze), component.user.id.get());
                 let result =
                     self.respond_reminder(&component.token, component.id, component.application_id, task).await;
-                if result.is_ok() {
-                    self.follow_up_notices(component.application_id, &component.token, component.user.id).await;
-                }
-                finish(started, &result);
+                self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
                 return;
             }
             None => OwnedRequest::Help,
         };
         // Button answers go to the clicker alone, so that clicks do not fill the channel.
         let result = self.respond(&component.token, component.id, component.application_id, request, true).await;
-        if result.is_ok() {
-            self.follow_up_notices(component.application_id, &component.token, component.user.id).await;
-        }
-        finish(started, &result);
+        self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
     }
 
     async fn on_autocomplete(&self, command: CommandInteraction) {
