@@ -106,12 +106,13 @@ impl Bot {
             .iter()
             .map(|found| {
                 let flag = &catalogue.red_flags[found.red_flag];
+                let level = flag.level(found.escalated);
                 Alert {
                     id: flag.id.clone(),
-                    urgency: flag.urgency,
-                    title: flag.title.clone(),
-                    message: flag.message.clone(),
-                    action: flag.action.clone(),
+                    urgency: level.urgency,
+                    title: level.title.clone(),
+                    message: level.message.clone(),
+                    action: level.action.clone(),
                     evidence: found.evidence.iter().map(|e| e.text.clone()).collect(),
                     sources: flag.sources.clone(),
                 }

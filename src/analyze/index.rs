@@ -83,27 +83,71 @@ pub struct Resolved {
 /// What a topic word says about a message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Topic {
-    /// A leg or muscle word.
-    pub body: bool,
+    /// A leg word.
+    pub leg: bool,
+    /// A site that is not the legs in particular ("muscle").
+    pub general_site: bool,
+    /// A site other than the legs ("eyelid", "period cramps").
+    pub other_site: bool,
     /// A symptom word.
     pub symptom: bool,
     /// A walking or exercise word.
     pub activity: bool,
+    /// A farm word, which makes "calves" young cattle.
+    pub livestock: bool,
+    /// An animal ("dog", "pony"): with no person's leg in the message, the legs are its.
+    pub animal: bool,
 }
 
-/// The role of a negation phrase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NegationRole {
+impl Topic {
+    /// Both topics' signals.
+    #[must_use]
+    pub fn union(self, other: Topic) -> Topic {
+        Topic {
+            leg: self.leg || other.leg,
+            general_site: self.general_site || other.general_site,
+            other_site: self.other_site || other.other_site,
+            symptom: self.symptom || other.symptom,
+            activity: self.activity || other.activity,
+            livestock: self.livestock || other.livestock,
+            animal: self.animal || other.animal,
+        }
+    }
+}
+
+/// What a negation phrase does. A phrase may play several roles: "ruled out" negates both ways
+/// ("ruled out MS", "had MS ruled out"), and "none" negates forward and answers a question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NegationRoles {
     /// Negates what follows ("no", "don't have").
-    Pre,
+    pub forward: bool,
     /// Negates what precedes ("went away", "was ruled out").
-    Post,
-    /// Negates both ways ("ruled out": "ruled out MS", "had MS ruled out").
-    Both,
-    /// Looks like a negation but is not ("not only", "no change").
-    Pseudo,
+    pub backward: bool,
+    /// Negates what precedes, but only at the end of a clause ("my calf is fine", not "my pee
+    /// has gone the colour of cola").
+    pub backward_final: bool,
+    /// Looks like a negation but is not ("not only", "no change"): it negates nothing and keeps
+    /// its words from being read as a trigger.
+    pub pseudo: bool,
+    /// A one-word answer that denies the short question before it ("Swelling? None.").
+    pub answer: bool,
     /// Ends a negation's scope ("but", "however").
-    Terminator,
+    pub terminator: bool,
+}
+
+impl NegationRoles {
+    /// Both sets of roles.
+    #[must_use]
+    pub fn union(self, other: NegationRoles) -> NegationRoles {
+        NegationRoles {
+            forward: self.forward || other.forward,
+            backward: self.backward || other.backward,
+            backward_final: self.backward_final || other.backward_final,
+            pseudo: self.pseudo || other.pseudo,
+            answer: self.answer || other.answer,
+            terminator: self.terminator || other.terminator,
+        }
+    }
 }
 
 /// What a cause term says, for one cause.
@@ -115,6 +159,8 @@ pub struct CauseRef {
     pub strength: Strength,
     /// Whether it speaks against the cause instead ("I drink plenty of water").
     pub against: bool,
+    /// Whether it names the cause as a whole ("meds"), so that denying it rules the cause out.
+    pub names_cause: bool,
 }
 
 /// A catalogue phrase as a sequence of keys, with what it means.
@@ -171,7 +217,7 @@ impl<P> Layer<P> {
 
     /// Finds the phrases of this layer in a message, scanning left to right and taking the
     /// longest phrase at each position, so that "water pill" is read as one term, not as
-    /// "water" and "pill". Phrases do not cross sentence boundaries.
+    /// "water" and "pill". Phrases do not cross a comma or any other clause boundary.
     pub fn find(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
         let mut found = Vec::new();
         let mut position = 0;
@@ -185,9 +231,9 @@ impl<P> Layer<P> {
                         continue;
                     }
                     let same_keys = keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key);
-                    let one_sentence =
-                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence);
-                    if same_keys && one_sentence {
+                    let one_clause =
+                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary < Boundary::Clause);
+                    if same_keys && one_clause {
                         best = Some((candidate, keys.len()));
                     }
                 }
@@ -218,7 +264,7 @@ impl<P> Layer<P> {
                 let end = position + keys.len();
                 if end <= resolved.len()
                     && keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key)
-                    && tokens.tokens[position + 1..end].iter().all(|token| token.boundary != Boundary::Sentence)
+                    && tokens.tokens[position + 1..end].iter().all(|token| token.boundary < Boundary::Clause)
                 {
                     found.push(Found { entry: candidate, start: position, end });
                 }
@@ -265,8 +311,16 @@ pub struct TermIndex {
     /// Topic words.
     pub topic: Layer<Topic>,
     /// Negation triggers and terminators.
-    pub negation: Layer<NegationRole>,
+    pub negation: Layer<NegationRoles>,
+    /// Words that may follow a clause-final negation without taking away its finality ("all
+    /// normal on my last bloods", "fine tbh").
+    pub trailing: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// Words for people ("my", "I", "mum"): a leg with one of them before it is a person's.
+    pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
 }
+
+/// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
+const MAX_PHRASE_VARIANTS: usize = 256;
 
 /// Shortest message word that may be read as a misspelling.
 const MIN_FUZZY_LEN: usize = 5;
@@ -296,6 +350,8 @@ impl TermIndex {
         index.add_causes(catalogue);
         index.add_concepts(catalogue);
         index.add_lexicon(lexicon);
+        index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
+        index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
 
         // Common words: known, so never read as typos. Only their hashes are kept; a common word
         // that shares a stem with a catalogue word ("cramping") is found through the stem.
@@ -329,14 +385,15 @@ impl TermIndex {
         for (cause_index, cause) in catalogue.causes.iter().enumerate() {
             let cause_index = u8::try_from(cause_index).unwrap_or(u8::MAX);
             for term in &cause.vocabulary {
-                let reference = CauseRef { cause: cause_index, strength: term.strength, against: false };
-                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                let reference =
+                    CauseRef { cause: cause_index, strength: term.strength, against: false, names_cause: term.names_cause };
+                self.add_phrase_variants(Kind::Cause, &term.text, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });
             }
             for term in &cause.against {
-                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true };
-                self.add_phrase(Kind::Cause, &term.text, |layers, entry| {
+                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true, names_cause: false };
+                self.add_phrase_variants(Kind::Cause, &term.text, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });
             }
@@ -348,7 +405,7 @@ impl TermIndex {
         for (concept_index, concept) in catalogue.concepts.iter().enumerate() {
             let concept_index = u16::try_from(concept_index).unwrap_or(u16::MAX);
             for term in &concept.terms {
-                self.add_phrase(Kind::Concept, term, |layers, entry| {
+                self.add_phrase_variants(Kind::Concept, term, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.concepts.entries[entry].payload, concept_index);
                 });
             }
@@ -358,37 +415,46 @@ impl TermIndex {
     /// Adds the topic words and negation phrases.
     fn add_lexicon(&mut self, lexicon: &crate::knowledge::Lexicon) {
         for (words, topic) in [
-            (&lexicon.body, Topic { body: true, ..Topic::default() }),
+            (&lexicon.body, Topic { leg: true, ..Topic::default() }),
+            (&lexicon.general_site, Topic { general_site: true, ..Topic::default() }),
+            (&lexicon.other_site, Topic { other_site: true, ..Topic::default() }),
             (&lexicon.symptom, Topic { symptom: true, ..Topic::default() }),
             (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
+            (&lexicon.livestock, Topic { livestock: true, ..Topic::default() }),
+            (&lexicon.animals, Topic { animal: true, ..Topic::default() }),
+            // Idioms mean nothing: they only keep their words from counting.
+            (&lexicon.idioms, Topic::default()),
         ] {
             for word in words {
                 self.add_phrase(Kind::Topic, word, |layers, entry| {
                     let payload = &mut layers.topic.entries[entry].payload;
-                    payload.body |= topic.body;
-                    payload.symptom |= topic.symptom;
-                    payload.activity |= topic.activity;
+                    *payload = payload.union(topic);
                 });
+            }
+        }
+        // "my dog's leg", "the horse's back leg": an animal's body, not the user's.
+        for animal in &lexicon.animals {
+            for body in &lexicon.body {
+                for side in ["", "back ", "front ", "hind ", "left ", "right ", "back left ", "back right "] {
+                    self.add_phrase(Kind::Topic, &format!("{animal} {side}{body}"), |_, _| {});
+                }
             }
         }
         // A phrase listed both before and after ("ruled out": "ruled out MS", "had MS ruled out")
         // negates in both directions. Phrases with the same keys ("rules out", "ruled out") are
         // one entry, so the roles combine on the entry.
         for (words, role) in [
-            (&lexicon.negation_pre, NegationRole::Pre),
-            (&lexicon.negation_post, NegationRole::Post),
-            (&lexicon.negation_pseudo, NegationRole::Pseudo),
-            (&lexicon.negation_terminators, NegationRole::Terminator),
+            (&lexicon.negation_pre, NegationRoles { forward: true, ..NegationRoles::default() }),
+            (&lexicon.negation_post, NegationRoles { backward: true, ..NegationRoles::default() }),
+            (&lexicon.negation_post_final, NegationRoles { backward_final: true, ..NegationRoles::default() }),
+            (&lexicon.negation_pseudo, NegationRoles { pseudo: true, ..NegationRoles::default() }),
+            (&lexicon.negation_answers, NegationRoles { answer: true, ..NegationRoles::default() }),
+            (&lexicon.negation_terminators, NegationRoles { terminator: true, ..NegationRoles::default() }),
         ] {
             for word in words {
                 self.add_phrase(Kind::Negation, word, |layers, entry| {
                     let known = &mut layers.negation.entries[entry].payload;
-                    *known = match (*known, role) {
-                        (NegationRole::Pre, NegationRole::Post)
-                        | (NegationRole::Post, NegationRole::Pre)
-                        | (NegationRole::Both, NegationRole::Pre | NegationRole::Post) => NegationRole::Both,
-                        _ => role,
-                    };
+                    *known = known.union(role);
                 });
             }
         }
@@ -501,6 +567,41 @@ impl TermIndex {
         key
     }
 
+    /// Adds a phrase and the ways people say the same with other words: a phrase with "cant" in
+    /// it is also added with "unable to" and "not able to", one with "my" also with "his" and
+    /// "her" (people write for a parent or partner). At most [`MAX_PHRASE_VARIANTS`] per phrase.
+    fn add_phrase_variants(
+        &mut self,
+        kind: Kind,
+        text: &str,
+        lexicon: &crate::knowledge::Lexicon,
+        merge: impl Fn(&mut TermIndex, usize),
+    ) {
+        // Each phrase is kept as one slot per catalogue word, so a substitution of several words
+        // ("unable to" for "cant") never shifts the other slots.
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut phrases: Vec<Vec<&str>> = vec![words.clone()];
+        if words.len() > 1 {
+            for (position, word) in words.iter().enumerate() {
+                let Some(alternatives) = lexicon.phrase_variants.get(&word.to_lowercase()) else { continue };
+                let mut more = Vec::new();
+                for phrase in &phrases {
+                    for alternative in alternatives {
+                        let mut slots = phrase.clone();
+                        slots[position] = alternative.as_str();
+                        more.push(slots);
+                    }
+                }
+                phrases.extend(more);
+                phrases.truncate(MAX_PHRASE_VARIANTS);
+            }
+        }
+        let phrases: Vec<String> = phrases.iter().map(|slots| slots.join(" ")).collect();
+        for phrase in &phrases {
+            self.add_phrase(kind, phrase, &merge);
+        }
+    }
+
     fn add_phrase(&mut self, kind: Kind, text: &str, merge: impl FnOnce(&mut TermIndex, usize)) {
         let tokens = tokenize(text, &self.emoji);
         if tokens.tokens.is_empty() {
@@ -532,7 +633,7 @@ impl TermIndex {
                     Kind::Cause => self.causes.insert(Entry { keys, words, text, payload: Vec::new() }),
                     Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
                     Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
-                    Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRole::Pseudo }),
+                    Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRoles::default() }),
                 }
             }
         };

@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod stem;
 
 mod score;
+mod topic;
 
 use std::sync::Arc;
 
@@ -95,6 +96,10 @@ pub struct RedFlagMatch {
     pub id: &'static str,
     /// How soon to act.
     pub urgency: Urgency,
+    /// Whether the signs reached the flag's escalation level (heatstroke rather than heat
+    /// exhaustion); [`crate::knowledge::RedFlag::level`] gives the advice for it.
+    #[serde(skip)]
+    pub escalated: bool,
     /// The words that raised it, one per concept of the pattern that fired.
     pub evidence: Vec<Evidence>,
 }

@@ -34,6 +34,8 @@ pub struct Token {
     pub boundary: Boundary,
     /// Sentence number, from 0.
     pub sentence: u32,
+    /// Clause number, from 0: it grows at every clause or sentence boundary.
+    pub clause: u32,
     /// Whether a run of three or more equal letters was squeezed.
     pub elongated: bool,
 }
@@ -84,6 +86,7 @@ struct Scanner {
     /// The strongest boundary seen since the last token.
     pending: Boundary,
     sentence: u32,
+    clause: u32,
     /// Where the current word started: (byte in text, byte in buffer).
     word_start: Option<(usize, usize)>,
     last_char: Option<char>,
@@ -108,12 +111,16 @@ impl Scanner {
         if self.pending == Boundary::Sentence && !self.out.tokens.is_empty() {
             self.sentence += 1;
         }
+        if self.pending >= Boundary::Clause && !self.out.tokens.is_empty() {
+            self.clause += 1;
+        }
         let boundary = if self.out.tokens.is_empty() { Boundary::Sentence } else { self.pending };
         self.out.tokens.push(Token {
             span,
             norm: norm_start..self.out.buffer.len(),
             boundary,
             sentence: self.sentence,
+            clause: self.clause,
             elongated,
         });
         self.pending = Boundary::None;
@@ -126,6 +133,7 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
         out: Tokens { buffer: String::with_capacity(text.len()), tokens: Vec::with_capacity(text.len() / 5 + 1) },
         pending: Boundary::None,
         sentence: 0,
+        clause: 0,
         word_start: None,
         last_char: None,
         run: 0,
@@ -163,14 +171,22 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
                 if inside_word {
                     continue;
                 }
-                let kind =
-                    if matches!(classify(c), CharClass::Sentence) { Boundary::Sentence } else { Boundary::Clause };
-                scan.pending = scan.pending.max(kind);
-                if let Some(word) = emoji.get(c.encode_utf8(&mut [0; 4]) as &str) {
+                let word = emoji.get(c.encode_utf8(&mut [0; 4]) as &str);
+                // A symbol that stands for a word ("&") joins like that word; an emoji ends a
+                // clause, as chat uses them as punctuation.
+                let joins = c.is_ascii() && word.is_some();
+                if !joins {
+                    let kind =
+                        if matches!(classify(c), CharClass::Sentence) { Boundary::Sentence } else { Boundary::Clause };
+                    scan.pending = scan.pending.max(kind);
+                }
+                if let Some(word) = word {
                     let norm_start = scan.out.buffer.len();
                     scan.out.buffer.push_str(word);
                     scan.push_token(offset..offset + c.len_utf8(), norm_start, false);
-                    scan.pending = Boundary::Clause;
+                    if !joins {
+                        scan.pending = Boundary::Clause;
+                    }
                 }
             }
         }

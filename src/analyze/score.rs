@@ -1,10 +1,11 @@
 //! Scoring: from matched phrases to ranked causes, exclusions, red flags and the topic verdict.
 
-use super::index::{Found, NO_KEY, NegationRole, Resolved, TermIndex, Topic};
+use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex};
+use super::topic::Location;
 use super::negation;
-use super::normalize::{Tokens, tokenize};
+use super::normalize::{Boundary, Tokens, tokenize};
 use super::{Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, RedFlagMatch};
-use crate::knowledge::{CAUSE_IDS, Catalogue, RED_FLAG_IDS, Strength};
+use crate::knowledge::{CAUSE_IDS, Catalogue, Pattern, RED_FLAG_IDS, Strength};
 
 /// The smallest net weight for a cause to be shown: one moderate term, or two weak ones.
 const MIN_WEIGHT: f32 = 2.0;
@@ -20,6 +21,13 @@ const NEGATED_SHARE: f32 = 0.5;
 
 /// What a statement against a cause ("I drink plenty of water") weighs.
 const AGAINST_WEIGHT: f32 = 3.0;
+
+/// The most words a clause concept may span ("my pee has gone the colour of cola"): its parts
+/// belong together only when they are close.
+const CLAUSE_CONCEPT_SPAN: usize = 10;
+
+/// How many trailing words ("on my last bloods") may follow a clause-final negation.
+const MAX_TRAILING_WORDS: usize = 5;
 
 /// Weight at which the displayed score reaches about 0.63; it only shapes the `0..1` scale.
 const SCORE_SCALE: f32 = 4.0;
@@ -40,7 +48,7 @@ struct Message<'a> {
     tokens: Tokens,
     resolved: Vec<Resolved>,
     negated_by: Vec<Option<usize>>,
-    triggers: Vec<(Found, NegationRole)>,
+    triggers: Vec<(Found, NegationRoles)>,
 }
 
 impl Message<'_> {
@@ -91,11 +99,12 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let concept_found = index.concepts.find_overlapping(&resolved, &tokens);
     let topic_found = index.topic.find(&resolved, &tokens);
     let triggers = active_triggers(index, &tokens, &resolved, &cause_found, &concept_found);
-    let negated_by = negation::scopes(&tokens, &triggers);
+    let negated_by = negation::scopes(text, &tokens, &triggers);
+    let location = Location::new(index, &tokens, &topic_found);
     let message = Message { text, tokens, resolved, negated_by, triggers };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
-    let red_flags = red_flags(catalogue, index, &message, &concept_found);
+    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found);
     // A warning sign is itself a symptom of its cause group (a DVT is a circulatory problem).
     for flag in &red_flags {
         for &cause in &catalogue.red_flags[flag.red_flag].causes {
@@ -108,7 +117,9 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             }
         }
     }
-    let on_topic = is_on_topic(index, &topic_found, &tallies, !red_flags.is_empty());
+    let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
+    let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
+    let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags };
     }
@@ -140,7 +151,7 @@ fn active_triggers(
     resolved: &[Resolved],
     cause_found: &[Found],
     concept_found: &[Found],
-) -> Vec<(Found, NegationRole)> {
+) -> Vec<(Found, NegationRoles)> {
     // `reach[i]`: the furthest end of a multi-word phrase starting at or before token i, so a
     // trigger at `start..end` lies inside a phrase exactly when `reach[start] >= end`. Linear.
     let mut reach = vec![0usize; tokens.tokens.len()];
@@ -150,34 +161,43 @@ fn active_triggers(
     for i in 1..reach.len() {
         reach[i] = reach[i].max(reach[i - 1]);
     }
-    index
+    // A clause ends after a trigger when only trailing words ("on my bloods") come before the
+    // next boundary.
+    let clause_ends_after = |found: &Found| {
+        let mut position = found.end;
+        while position < tokens.tokens.len() && position - found.end <= MAX_TRAILING_WORDS {
+            if tokens.tokens[position].boundary >= Boundary::Clause {
+                return true;
+            }
+            if !index.trailing.contains(tokens.word(position)) {
+                return false;
+            }
+            position += 1;
+        }
+        position == tokens.tokens.len()
+    };
+    let triggers: Vec<(Found, NegationRoles)> = index
         .negation
         .find(resolved, tokens)
         .into_iter()
         .filter(|found| reach[found.start] < found.end)
         .map(|found| (found, index.negation.entries[found.entry as usize].payload))
+        .collect();
+    // A clause-final trigger ("is fine") also ends its clause when a terminator follows it ("is
+    // fine but ...").
+    let terminator_at = |position: usize| {
+        triggers.iter().any(|(other, role)| other.start == position && role.terminator)
+    };
+    triggers
+        .iter()
+        .map(|&(found, mut role)| {
+            if role.backward_final && !(clause_ends_after(&found) || terminator_at(found.end)) {
+                role.backward_final = false;
+            }
+            (found, role)
+        })
+        .filter(|(_, role)| *role != NegationRoles::default())
         .collect()
-}
-
-/// Whether a message is about leg symptoms: a symptom or a cause together with a leg or muscle,
-/// or a symptom with walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say I
-/// take bumetanide"); or it raises a red flag. Negated words count too: "no swelling in my calf"
-/// is still about a calf.
-fn is_on_topic(index: &TermIndex, topic_found: &[Found], tallies: &[Tally], any_red_flag: bool) -> bool {
-    let topic = topic_found.iter().fold(Topic::default(), |acc, found| {
-        let topic = index.topic.entries[found.entry as usize].payload;
-        Topic {
-            body: acc.body || topic.body,
-            symptom: acc.symptom || topic.symptom,
-            activity: acc.activity || topic.activity,
-        }
-    });
-    let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
-    let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
-    (topic.symptom && (topic.body || topic.activity || cause_signal))
-        || (topic.body && (topic.activity || cause_signal))
-        || strong_signal
-        || any_red_flag
 }
 
 /// The causes to show, best first: a net weight of at least [`MIN_WEIGHT`], at least
@@ -227,7 +247,11 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                     });
                 }
                 (false, Some(trigger)) => {
-                    tally.negative += NEGATED_SHARE * reference.strength.weight();
+                    tally.negative += if reference.names_cause {
+                        AGAINST_WEIGHT
+                    } else {
+                        NEGATED_SHARE * reference.strength.weight()
+                    };
                     tally.contrary.push(message.negated_evidence(found, trigger, &entry.text));
                 }
                 (false, None) if denied.contains(&found.entry) => {}
@@ -246,61 +270,133 @@ fn red_flags(
     catalogue: &Catalogue,
     index: &TermIndex,
     message: &Message<'_>,
+    location: &Location,
+    cause_found: &[Found],
     concept_found: &[Found],
 ) -> Vec<RedFlagMatch> {
-    // For each concept, its affirmed occurrences.
-    let mut occurrences: Vec<Vec<&Found>> = vec![Vec::new(); catalogue.concepts.len()];
-    for found in concept_found {
-        if message.negation_of(found).is_some() || message.resolved[found.start].key == NO_KEY {
-            continue;
-        }
-        for &concept in &index.concepts.entries[found.entry as usize].payload {
-            occurrences[usize::from(concept)].push(found);
+    let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
+    // Words inside a statement of health ("feet warm and pink") are not signs.
+    let mut healthy = vec![false; message.tokens.tokens.len()];
+    for found in cause_found {
+        if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {
+            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
         }
     }
-    let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
-    let mut raised = Vec::new();
-    for (flag_index, flag) in catalogue.red_flags.iter().enumerate() {
-        let fired = flag.patterns.iter().find_map(|pattern| {
-            if pattern.within_sentence {
-                let first = &occurrences[*pattern.concepts.first()?];
-                first.iter().find_map(|anchor| {
-                    let wanted = sentence(anchor);
-                    // Occurrences are in text order, so sentences ascend: binary search.
-                    pattern
-                        .concepts
-                        .iter()
-                        .map(|&concept| {
-                            let list = &occurrences[concept];
-                            let at = list.partition_point(|found| sentence(found) < wanted);
-                            list.get(at).filter(|found| sentence(found) == wanted).copied()
-                        })
-                        .collect::<Option<Vec<&Found>>>()
-                })
-            } else {
+    // For each concept, its affirmed occurrences, in text order.
+    let mut occurrences: Vec<Vec<Found>> = vec![Vec::new(); catalogue.concepts.len()];
+    for found in concept_found {
+        if message.negation_of(found).is_some()
+            || message.resolved[found.start].key == NO_KEY
+            || healthy[found.start..found.end].iter().any(|&flag| flag)
+        {
+            continue;
+        }
+        let in_legs = location.sign_in_legs(sentence(found));
+        for &concept in &index.concepts.entries[found.entry as usize].payload {
+            // A sign that sits on the body counts only where it is in the legs.
+            if in_legs || !catalogue.concepts[usize::from(concept)].located {
+                occurrences[usize::from(concept)].push(*found);
+            }
+        }
+    }
+    // Concepts expressed by other concepts together in one clause ("pee" and "brown"): each
+    // occurrence spans the words from the first to the last of them, which is the evidence.
+    let clause = |found: &Found| message.tokens.tokens[found.start].clause;
+    for (concept, definition) in catalogue.concepts.iter().enumerate() {
+        let mut extra = Vec::new();
+        for parts in &definition.in_one_clause {
+            let Some(&anchor_concept) = parts.first() else { continue };
+            for anchor in &occurrences[anchor_concept] {
+                let wanted = clause(anchor);
+                let (mut start, mut end) = (anchor.start, anchor.end);
+                let all_present = parts.iter().all(|&part| {
+                    let found = occurrences[part].iter().find(|found| clause(found) == wanted);
+                    if let Some(found) = found {
+                        start = start.min(found.start);
+                        end = end.max(found.end);
+                    }
+                    found.is_some()
+                });
+                if all_present && end - start <= CLAUSE_CONCEPT_SPAN {
+                    extra.push(Found { entry: anchor.entry, start, end });
+                }
+            }
+        }
+        if !extra.is_empty() {
+            let list = &mut occurrences[concept];
+            list.extend(extra);
+            list.sort_by_key(|found| (found.start, found.end));
+            list.dedup();
+        }
+    }
+    let fires = |pattern: &Pattern| -> Option<Vec<Found>> {
+        if pattern.within_sentence {
+            let first = &occurrences[*pattern.concepts.first()?];
+            first.iter().find_map(|anchor| {
+                let wanted = sentence(anchor);
+                // Occurrences are in text order, so sentences ascend: binary search.
                 pattern
                     .concepts
                     .iter()
-                    .map(|&concept| occurrences[concept].first().copied())
-                    .collect::<Option<Vec<&Found>>>()
+                    .map(|&concept| {
+                        let list = &occurrences[concept];
+                        let at = list.partition_point(|found| sentence(found) < wanted);
+                        list.get(at).filter(|found| sentence(found) == wanted).copied()
+                    })
+                    .collect::<Option<Vec<Found>>>()
+            })
+        } else {
+            pattern.concepts.iter().map(|&concept| occurrences[concept].first().copied()).collect()
+        }
+    };
+    let mut raised = Vec::new();
+    for (flag_index, flag) in catalogue.red_flags.iter().enumerate() {
+        // A pattern is explained away when an explanation shares a sentence with its signs.
+        let explained = |found: &[Found]| {
+            flag.explained_by.iter().any(|&concept| {
+                occurrences[concept].iter().any(|reason| found.iter().any(|sign| sentence(sign) == sentence(reason)))
+            })
+        };
+        let fires_unexplained =
+            |pattern: &Pattern| fires(pattern).filter(|found| !explained(found));
+        let escalated = flag.escalation.as_ref().and_then(|level| level.patterns.iter().find_map(&fires_unexplained));
+        let fired = escalated
+            .map(|found| (true, found))
+            .or_else(|| flag.base.patterns.iter().find_map(&fires_unexplained).map(|found| (false, found)));
+        if let Some((escalated, found)) = fired {
+            let mut evidence: Vec<Evidence> = Vec::new();
+            for found in &found {
+                let entry = &index.concepts.entries[found.entry as usize];
+                let item = message.evidence(found, &entry.text, &entry.words);
+                if !evidence.iter().any(|known| known.text == item.text) {
+                    evidence.push(item);
+                }
             }
-        });
-        if let Some(found) = fired {
-            let evidence = found
-                .iter()
-                .map(|found| {
-                    let entry = &index.concepts.entries[found.entry as usize];
-                    message.evidence(found, &entry.text, &entry.words)
-                })
-                .collect();
             raised.push(RedFlagMatch {
                 red_flag: flag_index,
                 id: RED_FLAG_IDS[flag_index],
-                urgency: flag.urgency,
+                urgency: flag.level(escalated).urgency,
+                escalated,
                 evidence,
             });
         }
     }
+    // A flag that supersedes another on the same words replaces it: "suddenly slurred" is a
+    // stroke sign, and the slow-nerve warning would only confuse.
+    let superseded: Vec<usize> = raised
+        .iter()
+        .flat_map(|stronger: &RedFlagMatch| {
+            catalogue.red_flags[stronger.red_flag].supersedes.iter().filter_map(|&weaker| {
+                let weaker_match = raised.iter().find(|flag| flag.red_flag == weaker)?;
+                let covered = weaker_match
+                    .evidence
+                    .iter()
+                    .all(|item| stronger.evidence.iter().any(|known| known.text.contains(&item.text)));
+                covered.then_some(weaker)
+            })
+        })
+        .collect();
+    raised.retain(|flag| !superseded.contains(&flag.red_flag));
     raised.sort_by(|a, b| b.urgency.cmp(&a.urgency).then(a.red_flag.cmp(&b.red_flag)));
     raised
 }

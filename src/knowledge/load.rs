@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, Source, Strength, Term,
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, RedFlagLevel, Source, Strength, Term,
     Tip, Urgency,
 };
 
@@ -139,6 +139,9 @@ struct RawVocabulary {
     moderate: Vec<Spanned<RawTerm>>,
     #[serde(default)]
     weak: Vec<Spanned<RawTerm>>,
+    /// Words that name the cause as a whole: moderate when affirmed, a full denial when negated.
+    #[serde(default)]
+    names: Vec<Spanned<RawTerm>>,
     #[serde(default)]
     against: Vec<Spanned<RawTerm>>,
 }
@@ -171,6 +174,10 @@ impl RawTerm {
 #[serde(deny_unknown_fields)]
 struct RawRedFlagsFile {
     concepts: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    clause_concepts: BTreeMap<String, Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    #[serde(default)]
+    located: Vec<Spanned<String>>,
     red_flag: Vec<RawRedFlag>,
 }
 
@@ -182,13 +189,46 @@ struct RawRedFlag {
     title: Spanned<String>,
     message: Spanned<String>,
     action: Spanned<String>,
-    sources: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     patterns: Vec<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     sentence_patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    sources: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     causes: Vec<Spanned<String>>,
+    #[serde(default)]
+    explained_by: Vec<Spanned<String>>,
+    #[serde(default)]
+    supersedes: Vec<Spanned<String>>,
+    escalation: Option<RawLevel>,
+}
+
+impl RawRedFlag {
+    /// The flag's own fields as its base level.
+    fn base(&self) -> RawLevel {
+        RawLevel {
+            urgency: self.urgency.clone(),
+            title: self.title.clone(),
+            message: self.message.clone(),
+            action: self.action.clone(),
+            patterns: self.patterns.clone(),
+            sentence_patterns: self.sentence_patterns.clone(),
+        }
+    }
+}
+
+/// A more urgent level of a red flag (`[red_flag.escalation]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    urgency: Spanned<String>,
+    title: Spanned<String>,
+    message: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    sentence_patterns: Vec<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +260,8 @@ struct RawLexicon {
     irregular: BTreeMap<String, String>,
     #[serde(default)]
     emoji: BTreeMap<String, String>,
+    #[serde(default)]
+    phrase_variants: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +270,12 @@ struct RawTopic {
     body: Spanned<Vec<String>>,
     symptom: Spanned<Vec<String>>,
     activity: Spanned<Vec<String>>,
+    general_site: Spanned<Vec<String>>,
+    other_site: Spanned<Vec<String>>,
+    idioms: Spanned<Vec<String>>,
+    animals: Spanned<Vec<String>>,
+    livestock: Spanned<Vec<String>>,
+    people: Spanned<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +283,9 @@ struct RawTopic {
 struct RawNegation {
     pre: Spanned<Vec<String>>,
     post: Spanned<Vec<String>>,
+    post_final: Spanned<Vec<String>>,
+    answers: Spanned<Vec<String>>,
+    trailing: Spanned<Vec<String>>,
     pseudo: Spanned<Vec<String>>,
     terminators: Spanned<Vec<String>>,
 }
@@ -437,8 +488,17 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 ("topic.body", &raw.topic.body),
                 ("topic.symptom", &raw.topic.symptom),
                 ("topic.activity", &raw.topic.activity),
+                ("topic.general_site", &raw.topic.general_site),
+                ("topic.other_site", &raw.topic.other_site),
+                ("topic.idioms", &raw.topic.idioms),
+                ("topic.animals", &raw.topic.animals),
+                ("topic.livestock", &raw.topic.livestock),
+                ("topic.people", &raw.topic.people),
                 ("negation.pre", &raw.negation.pre),
                 ("negation.post", &raw.negation.post),
+                ("negation.post_final", &raw.negation.post_final),
+                ("negation.answers", &raw.negation.answers),
+                ("negation.trailing", &raw.negation.trailing),
                 ("negation.pseudo", &raw.negation.pseudo),
                 ("negation.terminators", &raw.negation.terminators),
             ] {
@@ -453,13 +513,23 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 body: raw.topic.body.into_inner(),
                 symptom: raw.topic.symptom.into_inner(),
                 activity: raw.topic.activity.into_inner(),
+                general_site: raw.topic.general_site.into_inner(),
+                other_site: raw.topic.other_site.into_inner(),
+                idioms: raw.topic.idioms.into_inner(),
+                animals: raw.topic.animals.into_inner(),
+                livestock: raw.topic.livestock.into_inner(),
+                people: raw.topic.people.into_inner(),
                 negation_pre: raw.negation.pre.into_inner(),
                 negation_post: raw.negation.post.into_inner(),
+                negation_post_final: raw.negation.post_final.into_inner(),
+                negation_answers: raw.negation.answers.into_inner(),
+                negation_trailing: raw.negation.trailing.into_inner(),
                 negation_pseudo: raw.negation.pseudo.into_inner(),
                 negation_terminators: raw.negation.terminators.into_inner(),
                 spelling: raw.spelling,
                 irregular: raw.irregular,
                 emoji: raw.emoji,
+                phrase_variants: raw.phrase_variants,
                 common_words_text: String::new(),
             }
         }),
@@ -535,7 +605,7 @@ fn build_causes(
         }
         let vocabulary_span = raw.vocabulary.span().start;
         let vocabulary = raw.vocabulary.into_inner();
-        if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() {
+        if vocabulary.strong.is_empty() && vocabulary.moderate.is_empty() && vocabulary.names.is_empty() {
             check.at(&file, vocabulary_span, "the vocabulary needs at least one strong or moderate term");
         }
         let terms = vocabulary_terms(check, &file, &id, &vocabulary, &mut claims);
@@ -545,7 +615,7 @@ fn build_causes(
             .filter_map(|term| {
                 let text = term.get_ref().text().trim().to_owned();
                 if has_word(&text) {
-                    Some(Term { text, strength: Strength::Moderate })
+                    Some(Term { text, strength: Strength::Moderate, names_cause: false })
                 } else {
                     check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
                     None
@@ -586,10 +656,11 @@ fn vocabulary_terms(
 ) -> Vec<Term> {
     let mut terms = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (strength, list) in [
-        (Strength::Strong, &vocabulary.strong),
-        (Strength::Moderate, &vocabulary.moderate),
-        (Strength::Weak, &vocabulary.weak),
+    for (strength, names_cause, list) in [
+        (Strength::Strong, false, &vocabulary.strong),
+        (Strength::Moderate, false, &vocabulary.moderate),
+        (Strength::Weak, false, &vocabulary.weak),
+        (Strength::Moderate, true, &vocabulary.names),
     ] {
         for term in list {
             let text = term.get_ref().text().trim().to_owned();
@@ -609,7 +680,7 @@ fn vocabulary_terms(
                 line,
                 shared: term.get_ref().shared(),
             });
-            terms.push(Term { text, strength });
+            terms.push(Term { text, strength, names_cause });
         }
     }
     terms
@@ -634,16 +705,14 @@ fn check_shared_claims(check: &mut Checker, claims: &BTreeMap<String, Vec<Claim>
     }
 }
 
-/// The concepts of `red_flags.toml`, and their index by name.
-fn build_concepts(
-    check: &mut Checker,
-    file: &FileRef<'_>,
-    raw: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
-) -> (Vec<Concept>, HashMap<String, usize>) {
+/// The concepts of `red_flags.toml`, and their index by name: `[concepts]` lists words, and
+/// `[clause_concepts]` lists combinations of those concepts that mean another within one
+/// sentence. A name may have both.
+fn build_concepts(check: &mut Checker, file: &FileRef<'_>, raw: &RawRedFlagsFile) -> (Vec<Concept>, HashMap<String, usize>) {
     let mut concepts = Vec::new();
     let mut concept_index = HashMap::new();
-    for (id, terms) in raw {
-        if terms.get_ref().is_empty() {
+    for (id, terms) in &raw.concepts {
+        if terms.get_ref().is_empty() && !raw.clause_concepts.contains_key(id) {
             check.at(
                 file,
                 terms.span().start,
@@ -663,21 +732,63 @@ fn build_concepts(
         concepts.push(Concept {
             id: id.clone(),
             terms: terms.get_ref().iter().map(|t| t.get_ref().trim().to_owned()).collect(),
+            in_one_clause: Vec::new(),
+            located: false,
         });
+    }
+    for id in raw.clause_concepts.keys() {
+        if !concept_index.contains_key(id) {
+            concept_index.insert(id.clone(), concepts.len());
+            concepts.push(Concept { id: id.clone(), terms: Vec::new(), in_one_clause: Vec::new(), located: false });
+        }
+    }
+    for (id, combinations) in &raw.clause_concepts {
+        let mut parsed = Vec::new();
+        for combination in combinations.get_ref() {
+            if combination.get_ref().is_empty() {
+                check.at(file, combination.span().start, format!("clause concept `{id}` has an empty combination"));
+                continue;
+            }
+            let mut parts = Vec::new();
+            for name in combination.get_ref() {
+                let part = concept_index.get(name.get_ref()).copied();
+                match part {
+                    Some(index) if !raw.clause_concepts.contains_key(name.get_ref()) => parts.push(index),
+                    Some(_) => check.at(
+                        file,
+                        name.span().start,
+                        format!("`{}` is itself a clause concept; combine concepts with terms only", name.get_ref()),
+                    ),
+                    None => check.at(
+                        file,
+                        name.span().start,
+                        format!("unknown concept `{}`, so `{id}` cannot match this way", name.get_ref()),
+                    ),
+                }
+            }
+            parsed.push(parts);
+        }
+        concepts[concept_index[id]].in_one_clause = parsed;
+    }
+    for name in &raw.located {
+        match concept_index.get(name.get_ref()) {
+            Some(&index) => concepts[index].located = true,
+            None => check.at(file, name.span().start, format!("`located` names an unknown concept `{}`", name.get_ref())),
+        }
     }
     (concepts, concept_index)
 }
 
-/// One red flag's patterns, as concept indices; marks the concepts used.
+/// One level's patterns, as concept indices; marks the concepts used.
 fn build_patterns(
     check: &mut Checker,
     file: &FileRef<'_>,
-    flag: &RawRedFlag,
+    level: &RawLevel,
     concept_index: &HashMap<String, usize>,
     used: &mut [bool],
 ) -> Vec<Pattern> {
     let mut patterns = Vec::new();
-    for (within_sentence, list) in [(false, &flag.patterns), (true, &flag.sentence_patterns)] {
+    for (within_sentence, list) in [(false, &level.patterns), (true, &level.sentence_patterns)] {
         for pattern in list {
             if pattern.get_ref().is_empty() {
                 check.at(file, pattern.span().start, "an empty pattern would match every message");
@@ -703,6 +814,32 @@ fn build_patterns(
     patterns
 }
 
+/// One level of a red flag: its urgency, texts and patterns.
+fn build_level(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    raw: &RawLevel,
+    concept_index: &HashMap<String, usize>,
+    used: &mut [bool],
+) -> RedFlagLevel {
+    let urgency = match raw.urgency.get_ref().as_str() {
+        "emergency" => Urgency::Emergency,
+        "urgent" => Urgency::Urgent,
+        "soon" => Urgency::Soon,
+        other => {
+            check.at(file, raw.urgency.span().start, format!("urgency {other:?} is not one of emergency, urgent, soon"));
+            Urgency::Emergency
+        }
+    };
+    RedFlagLevel {
+        urgency,
+        title: check.text(file, "title", &raw.title),
+        message: check.text(file, "message", &raw.message),
+        action: check.text(file, "action", &raw.action),
+        patterns: build_patterns(check, file, raw, concept_index, used),
+    }
+}
+
 fn build_red_flags(
     check: &mut Checker,
     file: &FileRef<'_>,
@@ -711,7 +848,7 @@ fn build_red_flags(
     let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
         return (Vec::new(), Vec::new());
     };
-    let (concepts, concept_index) = build_concepts(check, file, &raw.concepts);
+    let (concepts, concept_index) = build_concepts(check, file, &raw);
     let mut used = vec![false; concepts.len()];
     let mut found: BTreeMap<usize, RedFlag> = BTreeMap::new();
     for flag in &raw.red_flag {
@@ -728,23 +865,24 @@ fn build_red_flags(
             check.at(file, flag.id.span().start, format!("red flag `{id}` is defined twice"));
             continue;
         }
-        let urgency = match flag.urgency.get_ref().as_str() {
-            "emergency" => Urgency::Emergency,
-            "urgent" => Urgency::Urgent,
-            "soon" => Urgency::Soon,
-            other => {
-                check.at(
-                    file,
-                    flag.urgency.span().start,
-                    format!("urgency {other:?} is not one of emergency, urgent, soon"),
-                );
-                Urgency::Emergency
-            }
-        };
-        let patterns = build_patterns(check, file, flag, &concept_index, &mut used);
-        if patterns.is_empty() {
+        let base = build_level(check, file, &flag.base(), &concept_index, &mut used);
+        if base.patterns.is_empty() {
             check.at(file, flag.id.span().start, format!("red flag `{id}` has no patterns, so it can never be raised"));
         }
+        let escalation = flag.escalation.as_ref().map(|raw| {
+            let level = build_level(check, file, raw, &concept_index, &mut used);
+            if level.patterns.is_empty() {
+                check.at(file, raw.urgency.span().start, format!("the escalation of `{id}` has no patterns"));
+            }
+            if level.urgency <= base.urgency {
+                check.at(
+                    file,
+                    raw.urgency.span().start,
+                    format!("the escalation of `{id}` must be more urgent than its base level"),
+                );
+            }
+            level
+        });
         let mut causes = Vec::new();
         for cause in &flag.causes {
             match CAUSE_IDS.iter().position(|known| known == cause.get_ref()) {
@@ -752,21 +890,50 @@ fn build_red_flags(
                 None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
             }
         }
+        let mut explained_by = Vec::new();
+        for name in &flag.explained_by {
+            match concept_index.get(name.get_ref()) {
+                Some(&index) => {
+                    used[index] = true;
+                    explained_by.push(index);
+                }
+                None => check.at(file, name.span().start, format!("unknown concept `{}`", name.get_ref())),
+            }
+        }
+        let mut supersedes = Vec::new();
+        for other in &flag.supersedes {
+            match RED_FLAG_IDS.iter().position(|known| known == other.get_ref()) {
+                Some(index) if *other.get_ref() != id => supersedes.push(index),
+                _ => check.at(file, other.span().start, format!("`supersedes` names no other red flag: `{}`", other.get_ref())),
+            }
+        }
         let red_flag = RedFlag {
             causes,
-            urgency,
-            title: check.text(file, "title", &flag.title),
-            message: check.text(file, "message", &flag.message),
-            action: check.text(file, "action", &flag.action),
+            base,
+            escalation,
             sources: check.source_list(file, sources, &flag.sources),
-            patterns,
+            explained_by,
+            supersedes,
             id,
         };
         found.insert(position, red_flag);
     }
+    // A concept that a used clause concept combines is used too.
+    for index in 0..concepts.len() {
+        if used[index] {
+            for &part in concepts[index].in_one_clause.iter().flatten() {
+                used[part] = true;
+            }
+        }
+    }
     for (index, concept) in concepts.iter().enumerate() {
         if !used[index] {
-            let span = raw.concepts[&concept.id].span().start;
+            let span = raw
+                .concepts
+                .get(&concept.id)
+                .map(|terms| terms.span().start)
+                .or_else(|| raw.clause_concepts.get(&concept.id).map(|combinations| combinations.span().start))
+                .unwrap_or(0);
             check.at(file, span, format!("concept `{}` is used by no pattern", concept.id));
         }
     }

@@ -27,7 +27,7 @@ pub const CAUSE_IDS: [&str; 9] = [
 ];
 
 /// The red-flag ids fixed by the design.
-pub const RED_FLAG_IDS: [&str; 8] = [
+pub const RED_FLAG_IDS: [&str; 9] = [
     "dvt_signs",
     "pulmonary_embolism_signs",
     "acute_ischemia_signs",
@@ -36,6 +36,7 @@ pub const RED_FLAG_IDS: [&str; 8] = [
     "rhabdomyolysis_signs",
     "severe_injury_signs",
     "heat_illness_signs",
+    "stroke_signs",
 ];
 
 /// A validated catalogue. Built only by [`Catalogue::from_files`], so every instance has passed
@@ -115,6 +116,9 @@ pub struct Term {
     pub text: String,
     /// How strongly it points to the cause.
     pub strength: Strength,
+    /// Whether the term names the cause as a whole ("meds", "my shoes"): denying it ("it's not
+    /// the meds") rules the cause out like a contrary statement, not just one symptom.
+    pub names_cause: bool,
 }
 
 /// A tip with the source that backs it.
@@ -167,6 +171,37 @@ impl Urgency {
 pub struct RedFlag {
     /// Fixed id, one of [`RED_FLAG_IDS`].
     pub id: String,
+    /// What the signs mean and what to do, and the patterns that raise the flag.
+    pub base: RedFlagLevel,
+    /// Signs that make the same warning more urgent, with their own advice: heat exhaustion
+    /// becomes heatstroke. Checked before the base patterns.
+    pub escalation: Option<RedFlagLevel>,
+    /// Sources for the message and action.
+    pub sources: Vec<Source>,
+    /// Causes these signs belong to (indices into [`Catalogue::causes`]): a raised flag counts
+    /// as strong evidence for them, since the warning sign is itself a symptom of that group.
+    pub causes: Vec<usize>,
+    /// Concepts that explain the signs away when they share a sentence with them (indices into
+    /// [`Catalogue::concepts`]): an Achilles rupture "two years ago", a numb lip after a filling.
+    pub explained_by: Vec<usize>,
+    /// Red flags this one replaces when it is raised on the same words (indices into
+    /// [`Catalogue::red_flags`]): sudden slurred speech is a stroke sign, not a slow nerve sign.
+    pub supersedes: Vec<usize>,
+}
+
+impl RedFlag {
+    /// The base level, or the escalation when `escalated` (and there is one).
+    pub fn level(&self, escalated: bool) -> &RedFlagLevel {
+        match &self.escalation {
+            Some(escalation) if escalated => escalation,
+            _ => &self.base,
+        }
+    }
+}
+
+/// One level of a red flag: how urgent, what to say, and which signs raise it.
+#[derive(Debug, Clone)]
+pub struct RedFlagLevel {
     /// How soon to act.
     pub urgency: Urgency,
     /// Short headline.
@@ -175,13 +210,8 @@ pub struct RedFlag {
     pub message: String,
     /// What to do now.
     pub action: String,
-    /// Combinations of concepts that raise the flag; any one pattern is enough.
+    /// Combinations of concepts that raise this level; any one pattern is enough.
     pub patterns: Vec<Pattern>,
-    /// Sources for the message and action.
-    pub sources: Vec<Source>,
-    /// Causes these signs belong to (indices into [`Catalogue::causes`]): a raised flag counts
-    /// as strong evidence for them, since the warning sign is itself a symptom of that group.
-    pub causes: Vec<usize>,
 }
 
 /// A combination of concepts that must all be present, affirmed, for a red flag to fire.
@@ -200,6 +230,13 @@ pub struct Concept {
     pub id: String,
     /// Words and phrases that express the concept.
     pub terms: Vec<String>,
+    /// Other ways to express it: concepts that together, in one clause, mean this one ("pee"
+    /// and "brown" mean dark urine). Each is a list of indices into [`Catalogue::concepts`] of
+    /// concepts that have terms only.
+    pub in_one_clause: Vec<Vec<usize>>,
+    /// Whether the concept is a sign that sits on the body ("swollen", "throbbing"): it counts
+    /// only in a sentence about the legs, never for a puffy cheek or a dog's leg.
+    pub located: bool,
 }
 
 /// The general guidance from the source article and the health research.
@@ -230,12 +267,35 @@ pub struct Lexicon {
     pub symptom: Vec<String>,
     /// Walking and exercise words that make a symptom leg-related ("walk", "hike").
     pub activity: Vec<String>,
+    /// Sites that are neither the legs nor any muscle in particular ("muscle", "all over"): on
+    /// topic unless the message names a site other than the legs.
+    pub general_site: Vec<String>,
+    /// Body sites and kinds of cramp that are not about the legs ("eyelid", "period cramps",
+    /// "writer's cramp"): a message about them alone is off topic.
+    pub other_site: Vec<String>,
+    /// Phrases that contain leg or symptom words but mean neither ("cramped flat", "pulling my
+    /// leg"): they consume their words and count for nothing.
+    pub idioms: Vec<String>,
+    /// Animals: "dog's leg" and "horse's calf" are not the user's legs.
+    pub animals: Vec<String>,
+    /// Farm words: with them, "calves" are young cattle unless another leg word says otherwise.
+    pub livestock: Vec<String>,
+    /// Words for people ("my", "I", "mum"): a leg or symptom right after one is a person's, so
+    /// a message that also names a dog is still about a person.
+    pub people: Vec<String>,
     /// Negation triggers that scope forward ("no", "don't have").
     pub negation_pre: Vec<String>,
     /// Negation triggers that scope backward ("ruled out", "went away").
     pub negation_post: Vec<String>,
+    /// Backward triggers that negate only at the end of a clause: "my calf is fine" denies, but
+    /// "my pee has gone the colour of cola" does not.
+    pub negation_post_final: Vec<String>,
     /// Phrases that look like negations but are not ("not only", "no change").
     pub negation_pseudo: Vec<String>,
+    /// One-word answers that deny the short question before them ("Swelling? None.").
+    pub negation_answers: Vec<String>,
+    /// Words that may follow a clause-final trigger without ending its clause ("on my bloods").
+    pub negation_trailing: Vec<String>,
     /// Words that end a negation's scope ("but", "however").
     pub negation_terminators: Vec<String>,
     /// Spelling variants mapped to one canonical spelling ("anaemia" -> "anemia").
@@ -244,6 +304,9 @@ pub struct Lexicon {
     pub irregular: BTreeMap<String, String>,
     /// Emoji that carry meaning, mapped to words ("🦵" -> "leg").
     pub emoji: BTreeMap<String, String>,
+    /// Other ways to say a word inside a catalogue phrase: "cant walk" is also "unable to walk"
+    /// and "not able to walk"; "my leg" is also "his leg".
+    pub phrase_variants: BTreeMap<String, Vec<String>>,
     /// Common English words, one per line, lowercase: correctly spelled, so never treated as
     /// typos of a term. Kept as one string; see [`Lexicon::common_words`].
     pub common_words_text: String,

@@ -1,0 +1,100 @@
+//! Where a message is about: the legs, another part of the body, or an animal's legs.
+//!
+//! The topic words of the lexicon mark legs ("calf"), other sites ("eyelid", "period cramps"),
+//! sites that are no place in particular ("muscle"), symptoms, walking, farm words and animals.
+//! From them this module decides two things: whether the message is about leg symptoms at all
+//! (the on-topic rule), and, sentence by sentence, whether a sign that sits on the body
+//! ("swollen", "puffy", "throbbing") is a sign in the legs, so that a puffy cheek after a
+//! toothache never raises a blood-clot warning.
+
+use super::index::{Found, TermIndex, Topic};
+use super::normalize::Tokens;
+
+/// How far before a leg or symptom word a person ("my", "I", "mum") may stand and still own it.
+const OWNER_REACH: usize = 3;
+
+/// Where a message is, as far as its topic words tell.
+pub(super) struct Location {
+    /// Every topic signal of the message, combined.
+    topic: Topic,
+    /// Per sentence: whether it names a leg.
+    sentence_leg: Vec<bool>,
+    /// Per sentence: whether it names another site.
+    sentence_other: Vec<bool>,
+    /// "Calves" on a farm are young cattle.
+    cattle: bool,
+    /// The message is about an animal ("my dog's back leg", "the pony is limping") and no
+    /// person's leg or symptom.
+    animal_post: bool,
+}
+
+impl Location {
+    /// Reads the topic phrases found in a message.
+    pub(super) fn new(index: &TermIndex, tokens: &Tokens, topic_found: &[Found]) -> Location {
+        let sentences = tokens.tokens.last().map_or(0, |token| token.sentence as usize + 1);
+        let mut sentence_leg = vec![false; sentences];
+        let mut sentence_other = vec![false; sentences];
+        let mut topic = Topic::default();
+        let mut owned = false;
+        for found in topic_found {
+            let payload = index.topic.entries[found.entry as usize].payload;
+            topic = topic.union(payload);
+            let sentence = tokens.tokens[found.start].sentence as usize;
+            sentence_leg[sentence] |= payload.leg;
+            sentence_other[sentence] |= payload.other_site || payload.animal;
+            if payload.leg || payload.symptom {
+                let from = found.start.saturating_sub(OWNER_REACH);
+                owned |= (from..found.start).any(|i| index.people.contains(tokens.word(i)));
+            }
+        }
+        let cattle = topic.livestock && only_calves(index, topic_found);
+        if cattle {
+            sentence_leg.iter_mut().for_each(|leg| *leg = false);
+        }
+        let animal_post = topic.animal && !owned;
+        Location { topic, sentence_leg, sentence_other, cattle, animal_post }
+    }
+
+    /// Whether the message names a person's leg.
+    fn leg(&self) -> bool {
+        self.topic.leg && !self.cattle && !self.animal_post
+    }
+
+    /// Whether the message is placed on the legs, or on no site in particular: not only on an
+    /// eyelid, a stomach, a farm's calves or a pet.
+    pub(super) fn on_the_legs(&self) -> bool {
+        self.leg() || !(self.topic.other_site || self.cattle || self.animal_post)
+    }
+
+    /// Whether a sign in sentence `sentence` is a sign in the legs: its sentence names a leg, or
+    /// names no other site while the message is on the legs.
+    pub(super) fn sign_in_legs(&self, sentence: u32) -> bool {
+        let sentence = sentence as usize;
+        if self.cattle || self.animal_post {
+            return false;
+        }
+        self.sentence_leg.get(sentence).copied().unwrap_or(false)
+            || (!self.sentence_other.get(sentence).copied().unwrap_or(false) && self.on_the_legs())
+    }
+
+    /// Whether the message is about leg symptoms: a symptom or a cause together with a leg or
+    /// muscle, or a symptom with walking or a cause; or a strong cause term on its own (a
+    /// follow-up such as "forgot to say I take bumetanide"). Negated words count too: "no
+    /// swelling in my calf" is still about a calf.
+    pub(super) fn about_legs(&self, cause_signal: bool, strong_signal: bool) -> bool {
+        let body = self.leg() || (self.topic.general_site && !self.topic.other_site);
+        let about = (self.topic.symptom && (body || self.topic.activity || cause_signal))
+            || (body && (self.topic.activity || cause_signal))
+            || strong_signal;
+        self.on_the_legs() && about
+    }
+}
+
+/// Whether the only leg words of a message are "calf" and "calves", which farm words turn into
+/// young cattle.
+fn only_calves(index: &TermIndex, topic_found: &[Found]) -> bool {
+    topic_found.iter().all(|found| {
+        let entry = &index.topic.entries[found.entry as usize];
+        !entry.payload.leg || entry.words.iter().all(|word| matches!(&**word, "calf" | "calves" | "calfs"))
+    })
+}
