@@ -95,8 +95,11 @@ pub struct Topic {
     pub activity: bool,
     /// A farm word, which makes "calves" young cattle.
     pub livestock: bool,
-    /// An animal ("dog", "pony"): with no person's leg in the message, the legs are its.
+    /// An animal ("dog", "pony").
     pub animal: bool,
+    /// Words of animal care ("vet", "paws") or an animal's leg ("dog's back leg"): with an
+    /// animal and no person's leg or symptom, the message is about the animal.
+    pub pet: bool,
 }
 
 impl Topic {
@@ -111,6 +114,7 @@ impl Topic {
             activity: self.activity || other.activity,
             livestock: self.livestock || other.livestock,
             animal: self.animal || other.animal,
+            pet: self.pet || other.pet,
         }
     }
 }
@@ -422,6 +426,7 @@ impl TermIndex {
             (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
             (&lexicon.livestock, Topic { livestock: true, ..Topic::default() }),
             (&lexicon.animals, Topic { animal: true, ..Topic::default() }),
+            (&lexicon.pet_care, Topic { pet: true, ..Topic::default() }),
             // Idioms mean nothing: they only keep their words from counting.
             (&lexicon.idioms, Topic::default()),
         ] {
@@ -436,7 +441,10 @@ impl TermIndex {
         for animal in &lexicon.animals {
             for body in &lexicon.body {
                 for side in ["", "back ", "front ", "hind ", "left ", "right ", "back left ", "back right "] {
-                    self.add_phrase(Kind::Topic, &format!("{animal} {side}{body}"), |_, _| {});
+                    self.add_phrase(Kind::Topic, &format!("{animal} {side}{body}"), |layers, entry| {
+                        let payload = &mut layers.topic.entries[entry].payload;
+                        *payload = payload.union(Topic { animal: true, pet: true, ..Topic::default() });
+                    });
                 }
             }
         }

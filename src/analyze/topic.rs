@@ -23,8 +23,8 @@ pub(super) struct Location {
     sentence_other: Vec<bool>,
     /// "Calves" on a farm are young cattle.
     cattle: bool,
-    /// The message is about an animal ("my dog's back leg", "the pony is limping") and no
-    /// person's leg or symptom.
+    /// The message is about an animal: it names one, speaks of its care or its legs ("the vet",
+    /// "my dog's back leg"), and no person owns a leg or symptom ("my calf", "I get cramp").
     animal_post: bool,
 }
 
@@ -41,7 +41,7 @@ impl Location {
             topic = topic.union(payload);
             let sentence = tokens.tokens[found.start].sentence as usize;
             sentence_leg[sentence] |= payload.leg;
-            sentence_other[sentence] |= payload.other_site || payload.animal;
+            sentence_other[sentence] |= payload.other_site || payload.pet;
             if payload.leg || payload.symptom {
                 let from = found.start.saturating_sub(OWNER_REACH);
                 owned |= (from..found.start).any(|i| index.people.contains(tokens.word(i)));
@@ -51,7 +51,7 @@ impl Location {
         if cattle {
             sentence_leg.iter_mut().for_each(|leg| *leg = false);
         }
-        let animal_post = topic.animal && !owned;
+        let animal_post = topic.animal && topic.pet && !owned;
         Location { topic, sentence_leg, sentence_other, cattle, animal_post }
     }
 

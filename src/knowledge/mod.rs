@@ -278,6 +278,9 @@ pub struct Lexicon {
     pub idioms: Vec<String>,
     /// Animals: "dog's leg" and "horse's calf" are not the user's legs.
     pub animals: Vec<String>,
+    /// Words of animal care ("vet", "paws", "box rest"): with an animal and no person's leg, the
+    /// message is about the animal.
+    pub pet_care: Vec<String>,
     /// Farm words: with them, "calves" are young cattle unless another leg word says otherwise.
     pub livestock: Vec<String>,
     /// Words for people ("my", "I", "mum"): a leg or symptom right after one is a person's, so
