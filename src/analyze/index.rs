@@ -91,6 +91,9 @@ pub struct Topic {
     pub other_site: bool,
     /// A symptom word.
     pub symptom: bool,
+    /// A muscle-cramp or twitch word that is about muscles on its own ("cramps", "twitching",
+    /// "fasciculation"): with no other site named, enough to be on topic.
+    pub core_symptom: bool,
     /// A walking or exercise word.
     pub activity: bool,
     /// A farm word, which makes "calves" young cattle.
@@ -111,6 +114,7 @@ impl Topic {
             general_site: self.general_site || other.general_site,
             other_site: self.other_site || other.other_site,
             symptom: self.symptom || other.symptom,
+            core_symptom: self.core_symptom || other.core_symptom,
             activity: self.activity || other.activity,
             livestock: self.livestock || other.livestock,
             animal: self.animal || other.animal,
@@ -319,6 +323,9 @@ pub struct TermIndex {
     /// Words that may follow a clause-final negation without taking away its finality ("all
     /// normal on my last bloods", "fine tbh").
     pub trailing: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// Phrases that only sound like warning signs ("warm-up", "red wine"): their words are not
+    /// signs.
+    pub not_signs: Layer<()>,
     /// Words for people ("my", "I", "mum"): a leg with one of them before it is a person's.
     pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
 }
@@ -356,6 +363,9 @@ impl TermIndex {
         index.add_lexicon(lexicon);
         index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
         index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
+        for phrase in &catalogue.not_signs {
+            index.add_phrase(Kind::NotSign, phrase, |_, _| {});
+        }
 
         // Common words: known, so never read as typos. Only their hashes are kept; a common word
         // that shares a stem with a catalogue word ("cramping") is found through the stem.
@@ -423,6 +433,7 @@ impl TermIndex {
             (&lexicon.general_site, Topic { general_site: true, ..Topic::default() }),
             (&lexicon.other_site, Topic { other_site: true, ..Topic::default() }),
             (&lexicon.symptom, Topic { symptom: true, ..Topic::default() }),
+            (&lexicon.core_symptom, Topic { symptom: true, core_symptom: true, ..Topic::default() }),
             (&lexicon.activity, Topic { activity: true, ..Topic::default() }),
             (&lexicon.livestock, Topic { livestock: true, ..Topic::default() }),
             (&lexicon.animals, Topic { animal: true, ..Topic::default() }),
@@ -493,7 +504,13 @@ impl TermIndex {
         if let Some(canonical) = self.variants.get(word) {
             return self.resolve(&canonical.clone(), false, scratch);
         }
-        self.fuzzy(word).unwrap_or(Resolved { key: NO_KEY, distance: 0 })
+        // A misspelt inflection ("flutering") is closer to the catalogue through its stem.
+        self.fuzzy(word)
+            .or_else(|| {
+                stem_into(word, scratch);
+                (scratch.len() != word.len()).then(|| self.fuzzy(scratch)).flatten()
+            })
+            .unwrap_or(Resolved { key: NO_KEY, distance: 0 })
     }
 
     /// Resolves every token of a message.
@@ -629,6 +646,7 @@ impl TermIndex {
                 Kind::Concept => self.concepts.entries.iter().map(|e| &e.keys).collect(),
                 Kind::Topic => self.topic.entries.iter().map(|e| &e.keys).collect(),
                 Kind::Negation => self.negation.entries.iter().map(|e| &e.keys).collect(),
+                Kind::NotSign => self.not_signs.entries.iter().map(|e| &e.keys).collect(),
             };
             layer_entries.iter().position(|k| **k == keys)
         };
@@ -642,6 +660,7 @@ impl TermIndex {
                     Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
                     Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
                     Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRoles::default() }),
+                    Kind::NotSign => self.not_signs.insert(Entry { keys, words, text, payload: () }),
                 }
             }
         };
@@ -689,6 +708,7 @@ enum Kind {
     Concept,
     Topic,
     Negation,
+    NotSign,
 }
 
 /// Reads measurements as words: a hot temperature ("38c", "95f") as "hot", a dose ("40mg") as

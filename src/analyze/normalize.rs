@@ -36,6 +36,9 @@ pub struct Token {
     pub sentence: u32,
     /// Clause number, from 0: it grows at every clause or sentence boundary.
     pub clause: u32,
+    /// Phrase-group number, from 0: like `clause`, except that a short list continuation stays
+    /// in its group ("went numb, cold and purple"), so signs listed together belong together.
+    pub group: u32,
     /// Whether a run of three or more equal letters was squeezed.
     pub elongated: bool,
 }
@@ -121,6 +124,7 @@ impl Scanner {
             boundary,
             sentence: self.sentence,
             clause: self.clause,
+            group: self.clause,
             elongated,
         });
         self.pending = Boundary::None;
@@ -192,7 +196,37 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
         }
     }
     scan.finish_word(text.len());
-    scan.out
+    let mut out = scan.out;
+    join_listed_clauses(&mut out);
+    out
+}
+
+/// Most words in a clause that continues a list ("numb, cold and purple").
+const MAX_LIST_CLAUSE_WORDS: usize = 6;
+
+/// Gives a clause that continues a list the group of the clause before it: a clause after a
+/// comma (not a full stop) of up to [`MAX_LIST_CLAUSE_WORDS`] words that joins with "and" or
+/// "or", or a single word followed by another comma.
+fn join_listed_clauses(tokens: &mut Tokens) {
+    let n = tokens.tokens.len();
+    let mut start = 0;
+    let mut group = 0;
+    while start < n {
+        let end = (start + 1..n).find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(n);
+        let words = end - start;
+        let joins = (start..end).any(|i| matches!(tokens.word(i), "and" | "or" | "nor"));
+        let next_is_comma = end < n && tokens.tokens[end].boundary == Boundary::Clause;
+        let continues = start > 0
+            && tokens.tokens[start].boundary == Boundary::Clause
+            && ((words <= MAX_LIST_CLAUSE_WORDS && joins) || (words == 1 && next_is_comma));
+        if start > 0 && !continues {
+            group += 1;
+        }
+        for token in &mut tokens.tokens[start..end] {
+            token.group = group;
+        }
+        start = end;
+    }
 }
 
 /// Appends `c` lowercased and folded (NFKC, accents removed), squeezing letter runs to two.

@@ -19,6 +19,10 @@ const RELATIVE_CUTOFF: f32 = 0.4;
 /// diagnosis ("but I do have sciatica") is not cancelled by denied symptoms.
 const NEGATED_SHARE: f32 = 0.5;
 
+/// How many words may stand between a negation and a cause's name for the name to be denied
+/// outright ("not the meds", "not my shoes").
+const NAME_DENIAL_REACH: usize = 2;
+
 /// What a statement against a cause ("I drink plenty of water") weighs.
 const AGAINST_WEIGHT: f32 = 3.0;
 
@@ -40,6 +44,9 @@ struct Tally {
     evidence: Vec<Evidence>,
     contrary: Vec<Evidence>,
     seen_entries: Vec<(u32, bool)>,
+    /// The first token of the first affirmed term: of two causes with equal weight, the one
+    /// the message names first ranks first.
+    first_mention: Option<usize>,
 }
 
 /// A message in analyzable form: tokens, their keys, and which tokens are negated.
@@ -209,7 +216,8 @@ fn rank(tallies: &[Tally]) -> Vec<(usize, f32)> {
         .map(|(cause, tally)| (cause, tally.positive - tally.negative))
         .filter(|&(_, weight)| weight >= MIN_WEIGHT)
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let first = |cause: usize| tallies[cause].first_mention.unwrap_or(usize::MAX);
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(first(a.0).cmp(&first(b.0))).then(a.0.cmp(&b.0)));
     let best = ranked.first().map_or(0.0, |&(_, weight)| weight);
     ranked.retain(|&(_, weight)| weight >= best * RELATIVE_CUTOFF);
     ranked.truncate(MAX_CAUSES);
@@ -247,7 +255,11 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                     });
                 }
                 (false, Some(trigger)) => {
-                    tally.negative += if reference.names_cause {
+                    // "it's not the meds" denies the cause; "not great at sticking to the diet"
+                    // only touches it: a name is a full denial right next to its trigger.
+                    let (trigger_found, _) = &message.triggers[trigger];
+                    let adjacent = trigger_found.end + NAME_DENIAL_REACH >= found.start && trigger_found.start <= found.end + 1;
+                    tally.negative += if reference.names_cause && adjacent {
                         AGAINST_WEIGHT
                     } else {
                         NEGATED_SHARE * reference.strength.weight()
@@ -256,6 +268,7 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                 }
                 (false, None) if denied.contains(&found.entry) => {}
                 (false, None) => {
+                    tally.first_mention.get_or_insert(found.start);
                     tally.positive += reference.strength.weight();
                     tally.evidence.push(message.evidence(found, &entry.text, &entry.words));
                 }
@@ -275,8 +288,12 @@ fn red_flags(
     concept_found: &[Found],
 ) -> Vec<RedFlagMatch> {
     let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
-    // Words inside a statement of health ("feet warm and pink") are not signs.
+    // Words inside a statement of health ("feet warm and pink") or a phrase that only sounds
+    // like a sign ("warm-up", "red wine") are not signs.
     let mut healthy = vec![false; message.tokens.tokens.len()];
+    for found in index.not_signs.find(&message.resolved, &message.tokens) {
+        healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+    }
     for found in cause_found {
         if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {
             healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
@@ -301,7 +318,7 @@ fn red_flags(
     }
     // Concepts expressed by other concepts together in one clause ("pee" and "brown"): each
     // occurrence spans the words from the first to the last of them, which is the evidence.
-    let clause = |found: &Found| message.tokens.tokens[found.start].clause;
+    let clause = |found: &Found| message.tokens.tokens[found.start].group;
     for (concept, definition) in catalogue.concepts.iter().enumerate() {
         let mut extra = Vec::new();
         for parts in &definition.in_one_clause {

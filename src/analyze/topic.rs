@@ -47,7 +47,7 @@ impl Location {
                 owned |= (from..found.start).any(|i| index.people.contains(tokens.word(i)));
             }
         }
-        let cattle = topic.livestock && only_calves(index, topic_found);
+        let cattle = topic.livestock && !owned && only_calves(index, topic_found);
         if cattle {
             sentence_leg.iter_mut().for_each(|leg| *leg = false);
         }
@@ -77,13 +77,15 @@ impl Location {
             || (!self.sentence_other.get(sentence).copied().unwrap_or(false) && self.on_the_legs())
     }
 
-    /// Whether the message is about leg symptoms: a symptom or a cause together with a leg or
-    /// muscle, or a symptom with walking or a cause; or a strong cause term on its own (a
-    /// follow-up such as "forgot to say I take bumetanide"). Negated words count too: "no
+    /// Whether the message is about leg symptoms: a cramp or twitch word, which needs no site
+    /// ("do bananas stop cramps?"); a symptom or a cause together with a leg or muscle, or a
+    /// symptom with walking or a cause; or a strong cause term on its own (a follow-up such as
+    /// "forgot to say I take bumetanide"). Negated words count too: "no
     /// swelling in my calf" is still about a calf.
     pub(super) fn about_legs(&self, cause_signal: bool, strong_signal: bool) -> bool {
         let body = self.leg() || (self.topic.general_site && !self.topic.other_site);
-        let about = (self.topic.symptom && (body || self.topic.activity || cause_signal))
+        let about = self.topic.core_symptom
+            || (self.topic.symptom && (body || self.topic.activity || cause_signal))
             || (body && (self.topic.activity || cause_signal))
             || strong_signal;
         self.on_the_legs() && about

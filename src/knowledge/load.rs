@@ -178,6 +178,8 @@ struct RawRedFlagsFile {
     clause_concepts: BTreeMap<String, Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
     #[serde(default)]
     located: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_signs: Vec<String>,
     red_flag: Vec<RawRedFlag>,
 }
 
@@ -269,6 +271,7 @@ struct RawLexicon {
 struct RawTopic {
     body: Spanned<Vec<String>>,
     symptom: Spanned<Vec<String>>,
+    core_symptom: Spanned<Vec<String>>,
     activity: Spanned<Vec<String>>,
     general_site: Spanned<Vec<String>>,
     other_site: Spanned<Vec<String>>,
@@ -442,10 +445,10 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     }
 
     let causes = build_causes(&mut check, &cause_files, &sources);
-    let (concepts, red_flags) = match file_ref("red_flags.toml") {
+    let (concepts, red_flags, not_signs) = match file_ref("red_flags.toml") {
         None => {
             check.whole("red_flags.toml", "missing file");
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         }
         Some(file) => build_red_flags(&mut check, &file, &sources),
     };
@@ -488,6 +491,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
             for (field, list) in [
                 ("topic.body", &raw.topic.body),
                 ("topic.symptom", &raw.topic.symptom),
+                ("topic.core_symptom", &raw.topic.core_symptom),
                 ("topic.activity", &raw.topic.activity),
                 ("topic.general_site", &raw.topic.general_site),
                 ("topic.other_site", &raw.topic.other_site),
@@ -514,6 +518,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
             Lexicon {
                 body: raw.topic.body.into_inner(),
                 symptom: raw.topic.symptom.into_inner(),
+                core_symptom: raw.topic.core_symptom.into_inner(),
                 activity: raw.topic.activity.into_inner(),
                 general_site: raw.topic.general_site.into_inner(),
                 other_site: raw.topic.other_site.into_inner(),
@@ -553,7 +558,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     }
     match (guidance, lexicon) {
         (Some(guidance), Some(lexicon)) => {
-            Ok(Catalogue { causes, red_flags, concepts, guidance, hydration_tips, lexicon, sources })
+            Ok(Catalogue { causes, red_flags, concepts, not_signs, guidance, hydration_tips, lexicon, sources })
         }
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {
@@ -847,9 +852,9 @@ fn build_red_flags(
     check: &mut Checker,
     file: &FileRef<'_>,
     sources: &BTreeMap<String, Source>,
-) -> (Vec<Concept>, Vec<RedFlag>) {
+) -> (Vec<Concept>, Vec<RedFlag>, Vec<String>) {
     let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), Vec::new());
     };
     let (concepts, concept_index) = build_concepts(check, file, &raw);
     let mut used = vec![false; concepts.len()];
@@ -945,5 +950,5 @@ fn build_red_flags(
             check.whole(file.name, format!("missing red flag `{id}`"));
         }
     }
-    (concepts, found.into_values().collect())
+    (concepts, found.into_values().collect(), raw.not_signs)
 }

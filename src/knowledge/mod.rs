@@ -49,6 +49,9 @@ pub struct Catalogue {
     pub red_flags: Vec<RedFlag>,
     /// Named groups of words that red-flag patterns combine ("swelling", "warmth", ...).
     pub concepts: Vec<Concept>,
+    /// Phrases that only sound like warning signs ("warm-up", "red wine"): their words never
+    /// count as signs.
+    pub not_signs: Vec<String>,
     /// The general guidance from the source article: consult text, prevention, treatment.
     pub guidance: Guidance,
     /// Short hydration tips that daily reminders rotate through.
@@ -265,6 +268,8 @@ pub struct Lexicon {
     pub body: Vec<String>,
     /// Symptom words ("twitch", "cramp", "charley horse").
     pub symptom: Vec<String>,
+    /// Cramp and twitch words that are about muscles on their own ("cramps", "fasciculation").
+    pub core_symptom: Vec<String>,
     /// Walking and exercise words that make a symptom leg-related ("walk", "hike").
     pub activity: Vec<String>,
     /// Sites that are neither the legs nor any muscle in particular ("muscle", "all over"): on
