@@ -201,12 +201,12 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
     out
 }
 
-/// Most words in a clause that continues a list ("numb, cold and purple").
-const MAX_LIST_CLAUSE_WORDS: usize = 6;
+/// How far into a clause its list word ("and", "or") may come for the clause to continue a list.
+const LIST_WORD_REACH: usize = 4;
 
 /// Gives a clause that continues a list the group of the clause before it: a clause after a
-/// comma (not a full stop) of up to [`MAX_LIST_CLAUSE_WORDS`] words that joins with "and" or
-/// "or", or a single word followed by another comma.
+/// comma (not a full stop) with "and" or "or" among its first [`LIST_WORD_REACH`] words
+/// ("numb, cold and purple"), or a single word followed by another comma.
 fn join_listed_clauses(tokens: &mut Tokens) {
     let n = tokens.tokens.len();
     let mut start = 0;
@@ -214,11 +214,12 @@ fn join_listed_clauses(tokens: &mut Tokens) {
     while start < n {
         let end = (start + 1..n).find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(n);
         let words = end - start;
-        let joins = (start..end).any(|i| matches!(tokens.word(i), "and" | "or" | "nor"));
+        // "cold and purple during my walk": the list word comes early in a listed clause.
+        let joins = (start..end.min(start + LIST_WORD_REACH)).any(|i| matches!(tokens.word(i), "and" | "or" | "nor"));
         let next_is_comma = end < n && tokens.tokens[end].boundary == Boundary::Clause;
         let continues = start > 0
             && tokens.tokens[start].boundary == Boundary::Clause
-            && ((words <= MAX_LIST_CLAUSE_WORDS && joins) || (words == 1 && next_is_comma));
+            && (joins || (words == 1 && next_is_comma));
         if start > 0 && !continues {
             group += 1;
         }
