@@ -326,8 +326,11 @@ pub struct TermIndex {
     /// Phrases that only sound like warning signs ("warm-up", "red wine"): their words are not
     /// signs.
     pub not_signs: Layer<()>,
-    /// Words for people ("my", "I", "mum"): a leg with one of them before it is a person's.
+    /// Words for people's legs ("my", "mum"): a leg with one of them just before it is a
+    /// person's.
     pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// The speaker ("I", "me"): a symptom with one of them just before it is a person's.
+    pub speakers: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
 }
 
 /// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
@@ -363,6 +366,7 @@ impl TermIndex {
         index.add_lexicon(lexicon);
         index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
         index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
+        index.speakers = lexicon.speakers.iter().map(|word| word.to_lowercase().into()).collect();
         for phrase in &catalogue.not_signs {
             index.add_phrase(Kind::NotSign, phrase, |_, _| {});
         }

@@ -84,7 +84,8 @@ pub fn scopes(text: &str, tokens: &Tokens, triggers: &[(Found, NegationRoles)]) 
 /// Whether the clause starting at token `start` continues a negated list, and if so whether it
 /// is a middle item: a clause of up to four words that ends the list with "or"/"nor" ("no
 /// swelling, redness or heat"), a single word followed by another comma ("no swelling, redness,
-/// heat"), or, once such a middle item was seen, a last clause of one or two words. Longer
+/// heat"), or, once such a middle item was seen, a last clause of up to three words ("B12,
+/// thyroid, magnesium and potassium"). Longer
 /// clauses ("no swelling, my calf is red and hot") are new statements and keep their own sense.
 fn list_item(tokens: &Tokens, start: usize, listing: bool) -> Option<bool> {
     let end = (start + 1..tokens.tokens.len())
@@ -95,7 +96,7 @@ fn list_item(tokens: &Tokens, start: usize, listing: bool) -> Option<bool> {
     let next_is_comma = end < tokens.tokens.len() && tokens.tokens[end].boundary == Boundary::Clause;
     if words == 1 && next_is_comma {
         Some(true)
-    } else if (words <= 4 && closes_with_or) || (listing && words <= 2) {
+    } else if (words <= 4 && closes_with_or) || (listing && words <= 3) {
         Some(false)
     } else {
         None

@@ -1,6 +1,6 @@
 //! Scoring: from matched phrases to ranked causes, exclusions, red flags and the topic verdict.
 
-use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex};
+use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex, Topic};
 use super::topic::Location;
 use super::negation;
 use super::normalize::{Boundary, Tokens, tokenize};
@@ -33,13 +33,18 @@ const CLAUSE_CONCEPT_SPAN: usize = 10;
 /// How many trailing words ("on my last bloods") may follow a clause-final negation.
 const MAX_TRAILING_WORDS: usize = 5;
 
+/// A raised red flag counts for its cause group as this many strong terms: the warning sign is
+/// the main thing the message says, so its cause ranks first unless another is named as clearly.
+const FLAG_WEIGHT: f32 = 2.0;
+
 /// Weight at which the displayed score reaches about 0.63; it only shapes the `0..1` scale.
 const SCORE_SCALE: f32 = 4.0;
 
 /// The positive and negative evidence gathered for one cause.
 #[derive(Default)]
 struct Tally {
-    positive: f32,
+    /// The weights of the distinct affirmed terms.
+    weights: Vec<f32>,
     negative: f32,
     evidence: Vec<Evidence>,
     contrary: Vec<Evidence>,
@@ -47,6 +52,13 @@ struct Tally {
     /// The first token of the first affirmed term: of two causes with equal weight, the one
     /// the message names first ranks first.
     first_mention: Option<usize>,
+}
+
+impl Tally {
+    /// The evidence for the cause: the sum of its distinct affirmed terms' weights.
+    fn positive(&self) -> f32 {
+        self.weights.iter().sum()
+    }
 }
 
 /// A message in analyzable form: tokens, their keys, and which tokens are negated.
@@ -107,16 +119,16 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let topic_found = index.topic.find(&resolved, &tokens);
     let triggers = active_triggers(index, &tokens, &resolved, &cause_found, &concept_found);
     let negated_by = negation::scopes(text, &tokens, &triggers);
-    let location = Location::new(index, &tokens, &topic_found);
+    let location = Location::new(index, &tokens, &topic_found, &negated_by);
     let message = Message { text, tokens, resolved, negated_by, triggers };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
-    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found);
+    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found, &topic_found);
     // A warning sign is itself a symptom of its cause group (a DVT is a circulatory problem).
     for flag in &red_flags {
         for &cause in &catalogue.red_flags[flag.red_flag].causes {
             let tally = &mut tallies[cause];
-            tally.positive += Strength::Strong.weight();
+            tally.weights.push(FLAG_WEIGHT * Strength::Strong.weight());
             for evidence in flag.evidence.iter().take(2) {
                 if !tally.evidence.iter().any(|known| known.text == evidence.text) {
                     tally.evidence.push(evidence.clone());
@@ -124,8 +136,8 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             }
         }
     }
-    let cause_signal = tallies.iter().any(|tally| tally.positive >= Strength::Moderate.weight());
-    let strong_signal = tallies.iter().any(|tally| tally.positive - tally.negative >= Strength::Strong.weight());
+    let cause_signal = tallies.iter().any(|tally| tally.positive() >= Strength::Moderate.weight());
+    let strong_signal = tallies.iter().any(|tally| tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags };
@@ -213,7 +225,7 @@ fn rank(tallies: &[Tally]) -> Vec<(usize, f32)> {
     let mut ranked: Vec<(usize, f32)> = tallies
         .iter()
         .enumerate()
-        .map(|(cause, tally)| (cause, tally.positive - tally.negative))
+        .map(|(cause, tally)| (cause, tally.positive() - tally.negative))
         .filter(|&(_, weight)| weight >= MIN_WEIGHT)
         .collect();
     let first = |cause: usize| tallies[cause].first_mention.unwrap_or(usize::MAX);
@@ -269,7 +281,7 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                 (false, None) if denied.contains(&found.entry) => {}
                 (false, None) => {
                     tally.first_mention.get_or_insert(found.start);
-                    tally.positive += reference.strength.weight();
+                    tally.weights.push(reference.strength.weight());
                     tally.evidence.push(message.evidence(found, &entry.text, &entry.words));
                 }
             }
@@ -286,6 +298,7 @@ fn red_flags(
     location: &Location,
     cause_found: &[Found],
     concept_found: &[Found],
+    topic_found: &[Found],
 ) -> Vec<RedFlagMatch> {
     let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
     // Words inside a statement of health ("feet warm and pink") or a phrase that only sounds
@@ -293,6 +306,12 @@ fn red_flags(
     let mut healthy = vec![false; message.tokens.tokens.len()];
     for found in index.not_signs.find(&message.resolved, &message.tokens) {
         healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+    }
+    // Idioms ("so cramped I'm tripping over things") carry no signs either.
+    for found in topic_found {
+        if index.topic.entries[found.entry as usize].payload == Topic::default() {
+            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+        }
     }
     for found in cause_found {
         if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {

@@ -11,7 +11,7 @@ use super::index::{Found, TermIndex, Topic};
 use super::normalize::Tokens;
 
 /// How far before a leg or symptom word a person ("my", "I", "mum") may stand and still own it.
-const OWNER_REACH: usize = 3;
+const OWNER_REACH: usize = 2;
 
 /// Where a message is, as far as its topic words tell.
 pub(super) struct Location {
@@ -29,23 +29,41 @@ pub(super) struct Location {
 }
 
 impl Location {
-    /// Reads the topic phrases found in a message.
-    pub(super) fn new(index: &TermIndex, tokens: &Tokens, topic_found: &[Found]) -> Location {
+    /// Reads the topic phrases found in a message. A leg word inside a negation ("no pain down
+    /// my legs") places nothing, and a symptom counts only in a sentence that is not about
+    /// another site ("lower back pain" is not a leg symptom).
+    pub(super) fn new(index: &TermIndex, tokens: &Tokens, topic_found: &[Found], negated_by: &[Option<usize>]) -> Location {
         let sentences = tokens.tokens.last().map_or(0, |token| token.sentence as usize + 1);
         let mut sentence_leg = vec![false; sentences];
         let mut sentence_other = vec![false; sentences];
-        let mut topic = Topic::default();
         let mut owned = false;
+        let near = |found: &Found, reach: usize, words: &dyn Fn(&str) -> bool| {
+            (found.start.saturating_sub(reach)..found.start).any(|i| words(tokens.word(i)))
+        };
+        let owner = |word: &str| index.people.contains(word);
+        let speaker = |word: &str| index.people.contains(word) || index.speakers.contains(word);
         for found in topic_found {
             let payload = index.topic.entries[found.entry as usize].payload;
-            topic = topic.union(payload);
             let sentence = tokens.tokens[found.start].sentence as usize;
-            sentence_leg[sentence] |= payload.leg;
+            let negated = (found.start..found.end).any(|i| negated_by[i].is_some());
+            sentence_leg[sentence] |= payload.leg && !negated;
             sentence_other[sentence] |= payload.other_site || payload.pet;
-            if payload.leg || payload.symptom {
-                let from = found.start.saturating_sub(OWNER_REACH);
-                owned |= (from..found.start).any(|i| index.people.contains(tokens.word(i)));
+            // "my calf", "dad's leg", "I get cramps": a person's leg or symptom.
+            owned |= (payload.leg && near(found, OWNER_REACH, &owner))
+                || (payload.symptom && near(found, OWNER_REACH, &speaker));
+        }
+        let mut topic = Topic::default();
+        for found in topic_found {
+            let mut payload = index.topic.entries[found.entry as usize].payload;
+            let sentence = tokens.tokens[found.start].sentence as usize;
+            if sentence_other[sentence] && !sentence_leg[sentence] {
+                payload.symptom = false;
+                payload.core_symptom = false;
             }
+            if (found.start..found.end).any(|i| negated_by[i].is_some()) {
+                payload.leg = false;
+            }
+            topic = topic.union(payload);
         }
         let cattle = topic.livestock && !owned && only_calves(index, topic_found);
         if cattle {
@@ -78,14 +96,14 @@ impl Location {
     }
 
     /// Whether the message is about leg symptoms: a cramp or twitch word, which needs no site
-    /// ("do bananas stop cramps?"); a symptom or a cause together with a leg or muscle, or a
-    /// symptom with walking or a cause; or a strong cause term on its own (a follow-up such as
-    /// "forgot to say I take bumetanide"). Negated words count too: "no
+    /// ("do bananas stop cramps?"); a symptom with a leg, a muscle or walking; a leg with
+    /// walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say
+    /// I take bumetanide"). Negated words count too: "no
     /// swelling in my calf" is still about a calf.
     pub(super) fn about_legs(&self, cause_signal: bool, strong_signal: bool) -> bool {
         let body = self.leg() || (self.topic.general_site && !self.topic.other_site);
         let about = self.topic.core_symptom
-            || (self.topic.symptom && (body || self.topic.activity || cause_signal))
+            || (self.topic.symptom && (body || self.topic.activity))
             || (body && (self.topic.activity || cause_signal))
             || strong_signal;
         self.on_the_legs() && about

@@ -279,6 +279,7 @@ struct RawTopic {
     animals: Spanned<Vec<String>>,
     livestock: Spanned<Vec<String>>,
     people: Spanned<Vec<String>>,
+    speakers: Spanned<Vec<String>>,
     pet_care: Spanned<Vec<String>>,
 }
 
@@ -499,6 +500,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 ("topic.animals", &raw.topic.animals),
                 ("topic.livestock", &raw.topic.livestock),
                 ("topic.people", &raw.topic.people),
+                ("topic.speakers", &raw.topic.speakers),
                 ("topic.pet_care", &raw.topic.pet_care),
                 ("negation.pre", &raw.negation.pre),
                 ("negation.post", &raw.negation.post),
@@ -526,6 +528,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 animals: raw.topic.animals.into_inner(),
                 livestock: raw.topic.livestock.into_inner(),
                 people: raw.topic.people.into_inner(),
+                speakers: raw.topic.speakers.into_inner(),
                 pet_care: raw.topic.pet_care.into_inner(),
                 negation_pre: raw.negation.pre.into_inner(),
                 negation_post: raw.negation.post.into_inner(),

@@ -288,9 +288,11 @@ pub struct Lexicon {
     pub pet_care: Vec<String>,
     /// Farm words: with them, "calves" are young cattle unless another leg word says otherwise.
     pub livestock: Vec<String>,
-    /// Words for people ("my", "I", "mum"): a leg or symptom right after one is a person's, so
-    /// a message that also names a dog is still about a person.
+    /// Words for people's legs ("my", "mum"): a leg right after one is a person's, so a message
+    /// that also names a dog is still about a person.
     pub people: Vec<String>,
+    /// The speaker ("I", "me"): a symptom right after one is the speaker's.
+    pub speakers: Vec<String>,
     /// Negation triggers that scope forward ("no", "don't have").
     pub negation_pre: Vec<String>,
     /// Negation triggers that scope backward ("ruled out", "went away").
