@@ -28,7 +28,7 @@ const AGAINST_WEIGHT: f32 = 3.0;
 
 /// The most words a clause concept may span ("my pee has gone the colour of cola"): its parts
 /// belong together only when they are close.
-const CLAUSE_CONCEPT_SPAN: usize = 10;
+const CLAUSE_CONCEPT_SPAN: usize = 8;
 
 /// How many trailing words ("on my last bloods") may follow a clause-final negation.
 const MAX_TRAILING_WORDS: usize = 5;
@@ -45,6 +45,8 @@ const SCORE_SCALE: f32 = 4.0;
 struct Tally {
     /// The weights of the distinct affirmed terms.
     weights: Vec<f32>,
+    /// Whether one affirmed term is strong on its own ("bumetanide", "sciatica").
+    strong_term: bool,
     negative: f32,
     evidence: Vec<Evidence>,
     contrary: Vec<Evidence>,
@@ -125,8 +127,14 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
     let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found, &topic_found);
     // A warning sign is itself a symptom of its cause group (a DVT is a circulatory problem).
+    // It weighs for the causes of its group that the message already points to ("on a statin"
+    // and dark urine: the medicine), or for the first of them when it points to none.
     for flag in &red_flags {
-        for &cause in &catalogue.red_flags[flag.red_flag].causes {
+        let group = &catalogue.red_flags[flag.red_flag].causes;
+        let evidenced: Vec<usize> =
+            group.iter().copied().filter(|&cause| tallies[cause].positive() > tallies[cause].negative).collect();
+        let boosted = if evidenced.is_empty() { group.iter().copied().take(1).collect() } else { evidenced };
+        for cause in boosted {
             let tally = &mut tallies[cause];
             tally.weights.push(FLAG_WEIGHT * Strength::Strong.weight());
             for evidence in flag.evidence.iter().take(2) {
@@ -137,7 +145,9 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         }
     }
     let cause_signal = tallies.iter().any(|tally| tally.positive() >= Strength::Moderate.weight());
-    let strong_signal = tallies.iter().any(|tally| tally.positive() - tally.negative >= Strength::Strong.weight());
+    let strong_signal = tallies
+        .iter()
+        .any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags };
@@ -282,6 +292,7 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                 (false, None) => {
                     tally.first_mention.get_or_insert(found.start);
                     tally.weights.push(reference.strength.weight());
+                    tally.strong_term |= reference.strength == Strength::Strong;
                     tally.evidence.push(message.evidence(found, &entry.text, &entry.words));
                 }
             }
@@ -345,15 +356,20 @@ fn red_flags(
             for anchor in &occurrences[anchor_concept] {
                 let wanted = clause(anchor);
                 let (mut start, mut end) = (anchor.start, anchor.end);
+                // Of each part, the occurrence nearest the anchor in its group.
                 let all_present = parts.iter().all(|&part| {
-                    let found = occurrences[part].iter().find(|found| clause(found) == wanted);
+                    let found = occurrences[part]
+                        .iter()
+                        .filter(|found| clause(found) == wanted)
+                        .min_by_key(|found| found.start.abs_diff(anchor.start));
                     if let Some(found) = found {
                         start = start.min(found.start);
                         end = end.max(found.end);
                     }
                     found.is_some()
                 });
-                if all_present && end - start <= CLAUSE_CONCEPT_SPAN {
+                let in_legs = !definition.located || location.sign_in_legs(sentence(anchor));
+                if all_present && in_legs && end - start <= CLAUSE_CONCEPT_SPAN {
                     extra.push(Found { entry: anchor.entry, start, end });
                 }
             }

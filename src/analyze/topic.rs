@@ -60,6 +60,11 @@ impl Location {
                 payload.symptom = false;
                 payload.core_symptom = false;
             }
+            // "cramped", "twitched": the participle also describes rooms and cars ("the flat is
+            // so cramped"), so on its own it is an ordinary symptom word, not a cramp.
+            if found.end - found.start == 1 && tokens.word(found.start).ends_with("ed") {
+                payload.core_symptom = false;
+            }
             if (found.start..found.end).any(|i| negated_by[i].is_some()) {
                 payload.leg = false;
             }
