@@ -103,6 +103,8 @@ pub struct Topic {
     /// Words of animal care ("vet", "paws") or an animal's leg ("dog's back leg"): with an
     /// animal and no person's leg or symptom, the message is about the animal.
     pub pet: bool,
+    /// Advertising ("use code", "link in bio"): a sales pitch is not a question about legs.
+    pub promotion: bool,
 }
 
 impl Topic {
@@ -119,6 +121,7 @@ impl Topic {
             livestock: self.livestock || other.livestock,
             animal: self.animal || other.animal,
             pet: self.pet || other.pet,
+            promotion: self.promotion || other.promotion,
         }
     }
 }
@@ -139,6 +142,8 @@ pub struct NegationRoles {
     pub pseudo: bool,
     /// A one-word answer that denies the short question before it ("Swelling? None.").
     pub answer: bool,
+    /// Puts what follows in doubt, neither affirmed nor denied ("worried about MS", "in case").
+    pub hypothetical: bool,
     /// Ends a negation's scope ("but", "however").
     pub terminator: bool,
 }
@@ -153,6 +158,7 @@ impl NegationRoles {
             backward_final: self.backward_final || other.backward_final,
             pseudo: self.pseudo || other.pseudo,
             answer: self.answer || other.answer,
+            hypothetical: self.hypothetical || other.hypothetical,
             terminator: self.terminator || other.terminator,
         }
     }
@@ -331,6 +337,8 @@ pub struct TermIndex {
     pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
     /// The speaker ("I", "me"): a symptom with one of them just before it is a person's.
     pub speakers: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// Animal words ("dog", "pony"), as typed: "my dog's limping" is the dog's.
+    pub animal_words: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
 }
 
 /// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
@@ -367,6 +375,13 @@ impl TermIndex {
         index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
         index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
         index.speakers = lexicon.speakers.iter().map(|word| word.to_lowercase().into()).collect();
+        // Both "dog" and the possessive "dogs" ("dog's" loses its apostrophe).
+        index.animal_words = lexicon
+            .animals
+            .iter()
+            .flat_map(|word| [word.to_lowercase(), format!("{}s", word.to_lowercase())])
+            .map(String::into_boxed_str)
+            .collect();
         for phrase in &catalogue.not_signs {
             index.add_phrase(Kind::NotSign, phrase, |_, _| {});
         }
@@ -442,6 +457,7 @@ impl TermIndex {
             (&lexicon.livestock, Topic { livestock: true, ..Topic::default() }),
             (&lexicon.animals, Topic { animal: true, ..Topic::default() }),
             (&lexicon.pet_care, Topic { pet: true, ..Topic::default() }),
+            (&lexicon.promotion, Topic { promotion: true, ..Topic::default() }),
             // Idioms mean nothing: they only keep their words from counting.
             (&lexicon.idioms, Topic::default()),
         ] {
@@ -472,6 +488,7 @@ impl TermIndex {
             (&lexicon.negation_post_final, NegationRoles { backward_final: true, ..NegationRoles::default() }),
             (&lexicon.negation_pseudo, NegationRoles { pseudo: true, ..NegationRoles::default() }),
             (&lexicon.negation_answers, NegationRoles { answer: true, ..NegationRoles::default() }),
+            (&lexicon.negation_hypothetical, NegationRoles { hypothetical: true, ..NegationRoles::default() }),
             (&lexicon.negation_terminators, NegationRoles { terminator: true, ..NegationRoles::default() }),
         ] {
             for word in words {
@@ -507,6 +524,13 @@ impl TermIndex {
         }
         if let Some(canonical) = self.variants.get(word) {
             return self.resolve(&canonical.clone(), false, scratch);
+        }
+        // A dropped g ("walkin", "twitchin", "givin") is the -ing word.
+        if word.len() >= 5 && word.ends_with("in") {
+            let with_g = format!("{word}g");
+            if let Some(found) = self.lookup(&with_g, scratch) {
+                return found;
+            }
         }
         // A misspelt inflection ("flutering") is closer to the catalogue through its stem.
         self.fuzzy(word)

@@ -16,69 +16,106 @@ pub const MAX_FORWARD: usize = 6;
 /// How many words a post-trigger reaches back.
 pub const MAX_BACKWARD: usize = 6;
 
-/// For each token, the index (into `triggers`) of the trigger that negates it, if any.
-pub fn scopes(text: &str, tokens: &Tokens, triggers: &[(Found, NegationRoles)]) -> Vec<Option<usize>> {
+/// What the negation triggers of a message do to its words.
+pub struct Scopes {
+    /// For each token, the index (into the triggers) of the trigger that negates it, if any.
+    pub negated_by: Vec<Option<usize>>,
+    /// For each token, whether a hypothetical ("worried about", "in case") puts it in doubt: it
+    /// is neither affirmed nor denied.
+    pub hypothetical: Vec<bool>,
+}
+
+/// Works out which words each trigger negates or puts in doubt.
+pub fn scopes(text: &str, tokens: &Tokens, triggers: &[(Found, NegationRoles)]) -> Scopes {
     let n = tokens.tokens.len();
     let mut in_trigger = vec![false; n];
     for (found, _) in triggers {
         in_trigger[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
     }
     let mut negated_by = vec![None; n];
+    let mut hypothetical = vec![false; n];
     for (trigger, (found, role)) in triggers.iter().enumerate() {
-        if role.forward {
-            let mut position = found.end;
-            let mut segment_start = found.end;
-            let mut listing = false;
-            while position < n && position - segment_start < MAX_FORWARD {
-                let boundary = tokens.tokens[position].boundary;
-                if boundary >= Boundary::Clause {
-                    // "no swelling, redness or heat": a list carries the negation across commas.
-                    match list_item(tokens, position, listing) {
-                        Some(is_middle) if boundary == Boundary::Clause => {
-                            listing |= is_middle;
-                            segment_start = position;
-                        }
-                        _ => break,
-                    }
+        if role.forward || role.hypothetical {
+            for position in forward_scope(tokens, &in_trigger, found) {
+                if role.forward {
+                    negated_by[position].get_or_insert(trigger);
+                } else {
+                    hypothetical[position] = true;
                 }
-                if in_trigger[position] {
-                    break;
-                }
-                negated_by[position].get_or_insert(trigger);
-                position += 1;
             }
         }
         if role.backward || role.backward_final {
-            let mut position = found.start;
-            let mut reached = 0;
-            while position > 0 && reached < MAX_BACKWARD {
-                let boundary = tokens.tokens[position].boundary;
-                if boundary >= Boundary::Clause {
-                    // "B12, folate and iron all normal": a list carries the negation back.
-                    if boundary == Boundary::Clause && list_before(tokens, position) {
-                        reached = 0;
-                    } else {
-                        break;
-                    }
-                }
-                position -= 1;
-                if in_trigger[position] {
-                    break;
-                }
+            for position in backward_scope(tokens, &in_trigger, found) {
                 negated_by[position].get_or_insert(trigger);
-                reached += 1;
             }
         }
-        if role.answer {
-            // "Swelling? None.": an answer standing alone denies the short question before it.
-            if let Some((start, end)) = answered_question(text, tokens, found) {
+        if role.answer || role.backward || role.backward_final {
+            // "Swelling? None.", "thyroid (normal)": a trigger standing alone after a question
+            // mark, colon, dash or bracket denies the short clause (or list) before it.
+            if let Some((start, end)) = answered_clause(text, tokens, found) {
                 for slot in &mut negated_by[start..end] {
                     slot.get_or_insert(trigger);
                 }
             }
         }
     }
-    negated_by
+    Scopes { negated_by, hypothetical }
+}
+
+/// The words a forward trigger reaches: up to [`MAX_FORWARD`] words, to the end of its clause
+/// or to another trigger; a list ("no swelling, redness or heat") carries it across commas.
+fn forward_scope(tokens: &Tokens, in_trigger: &[bool], found: &Found) -> Vec<usize> {
+    let n = tokens.tokens.len();
+    let mut reached = Vec::new();
+    let mut position = found.end;
+    let mut segment_start = found.end;
+    let mut listing = false;
+    while position < n && position - segment_start < MAX_FORWARD {
+        let boundary = tokens.tokens[position].boundary;
+        if boundary >= Boundary::Clause {
+            match list_item(tokens, position, listing) {
+                Some(is_middle) if boundary == Boundary::Clause => {
+                    listing |= is_middle;
+                    segment_start = position;
+                }
+                _ => break,
+            }
+        }
+        if in_trigger[position] {
+            break;
+        }
+        reached.push(position);
+        position += 1;
+    }
+    reached
+}
+
+/// The words a backward trigger reaches: up to [`MAX_BACKWARD`] words back to the start of its
+/// clause; a list carries it across commas ("B12, folate and iron all normal"), and so does a
+/// trigger that is a clause of its own ("her tests, including potassium and calcium, were all
+/// normal").
+fn backward_scope(tokens: &Tokens, in_trigger: &[bool], found: &Found) -> Vec<usize> {
+    let mut reached = Vec::new();
+    let mut position = found.start;
+    let mut words = 0;
+    while position > 0 && words < MAX_BACKWARD {
+        let boundary = tokens.tokens[position].boundary;
+        if boundary >= Boundary::Clause {
+            let trigger_alone = position == found.start;
+            if boundary == Boundary::Clause && (trigger_alone || list_before(tokens, position)) {
+                words = 0;
+            } else {
+                break;
+            }
+        }
+        position -= 1;
+        if in_trigger[position] {
+            break;
+        }
+        reached.push(position);
+        words += 1;
+    }
+    reached
 }
 
 /// Whether the clause starting at token `start` continues a negated list, and if so whether it
@@ -116,22 +153,29 @@ fn list_before(tokens: &Tokens, start: usize) -> bool {
     (joins || end - start == 1) && (1..=3).contains(&previous_words)
 }
 
-/// The tokens of the question an answer trigger denies, if the trigger is a clause of its own
-/// right after a "?", ":" or dash, and the clause before it is short ("Swelling? None",
-/// "redness - no").
-fn answered_question(text: &str, tokens: &Tokens, answer: &Found) -> Option<(usize, usize)> {
+/// The tokens a standalone trigger denies: the trigger is a clause of its own right after a
+/// "?", ":", dash or opening bracket, and the clause before it is short ("Swelling? None",
+/// "thyroid (normal)"); a list before that clause is denied too ("potassium, magnesium and
+/// calcium (all normal)").
+fn answered_clause(text: &str, tokens: &Tokens, answer: &Found) -> Option<(usize, usize)> {
     let alone_before = answer.start > 0 && tokens.tokens[answer.start].boundary >= Boundary::Clause;
     let alone_after = answer.end == tokens.tokens.len() || tokens.tokens[answer.end].boundary >= Boundary::Clause;
     if !alone_before || !alone_after {
         return None;
     }
     let gap = &text[tokens.tokens[answer.start - 1].span.end..tokens.tokens[answer.start].span.start];
-    if !gap.contains(['?', ':', '-', '–', '—']) {
+    if !gap.contains(['?', ':', '-', '–', '—', '(']) {
         return None;
     }
-    let question_start =
-        (0..answer.start).rev().find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(0);
-    (answer.start - question_start <= MAX_QUESTION_WORDS).then_some((question_start, answer.start))
+    let clause_start = |end: usize| (0..end).rev().find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(0);
+    let mut start = clause_start(answer.start);
+    if answer.start - start > MAX_QUESTION_WORDS {
+        return None;
+    }
+    while start > 0 && tokens.tokens[start].boundary == Boundary::Clause && list_before(tokens, start) {
+        start = clause_start(start);
+    }
+    Some((start, answer.start))
 }
 
 /// The longest question an answer such as "None" can deny.

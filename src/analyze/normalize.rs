@@ -201,10 +201,15 @@ pub fn tokenize(text: &str, emoji: &BTreeMap<String, String>) -> Tokens {
     out
 }
 
+/// The most words a closing fragment ("Dark as cola.", "Came on sudden.") may have to join the
+/// sentence before it.
+const MAX_FRAGMENT_WORDS: usize = 4;
+
 /// How far into a clause its list word ("and", "or") may come for the clause to continue a list.
 const LIST_WORD_REACH: usize = 4;
 
-/// Gives a clause that continues a list the group of the clause before it: a clause after a
+/// Gives a clause that continues a list the group of the clause before it (and a closing
+/// fragment the group and sentence of the sentence before it): a clause after a
 /// comma (not a full stop) with "and" or "or" among its first [`LIST_WORD_REACH`] words
 /// ("numb, cold and purple"), or a single word followed by another comma.
 fn join_listed_clauses(tokens: &mut Tokens) {
@@ -217,14 +222,24 @@ fn join_listed_clauses(tokens: &mut Tokens) {
         // "cold and purple during my walk": the list word comes early in a listed clause.
         let joins = (start..end.min(start + LIST_WORD_REACH)).any(|i| matches!(tokens.word(i), "and" | "or" | "nor"));
         let next_is_comma = end < n && tokens.tokens[end].boundary == Boundary::Clause;
+        // A fragment of a few words after a full stop ("Went for a pee. Dark as cola.") belongs
+        // with the sentence before it.
+        let fragment = start > 0
+            && tokens.tokens[start].boundary == Boundary::Sentence
+            && (end == n || tokens.tokens[end].boundary == Boundary::Sentence)
+            && words <= MAX_FRAGMENT_WORDS;
         let continues = start > 0
-            && tokens.tokens[start].boundary == Boundary::Clause
-            && (joins || (words == 1 && next_is_comma));
+            && ((tokens.tokens[start].boundary == Boundary::Clause && (joins || (words == 1 && next_is_comma)))
+                || fragment);
         if start > 0 && !continues {
             group += 1;
         }
+        let previous_sentence = if fragment { Some(tokens.tokens[start - 1].sentence) } else { None };
         for token in &mut tokens.tokens[start..end] {
             token.group = group;
+            if let Some(sentence) = previous_sentence {
+                token.sentence = sentence;
+            }
         }
         start = end;
     }

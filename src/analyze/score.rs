@@ -69,6 +69,10 @@ struct Message<'a> {
     tokens: Tokens,
     resolved: Vec<Resolved>,
     negated_by: Vec<Option<usize>>,
+    /// Tokens a hypothetical puts in doubt ("worried about MS").
+    hypothetical: Vec<bool>,
+    /// Tokens inside an idiom ("pulling my leg").
+    idiom: Vec<bool>,
     triggers: Vec<(Found, NegationRoles)>,
 }
 
@@ -76,6 +80,11 @@ impl Message<'_> {
     /// The original words covered by tokens `start..end`.
     fn original(&self, start: usize, end: usize) -> &str {
         &self.text[self.tokens.tokens[start].span.start..self.tokens.tokens[end - 1].span.end]
+    }
+
+    /// Whether any token of `found` is in doubt or inside an idiom: such words say nothing.
+    fn says_nothing(&self, found: &Found) -> bool {
+        (found.start..found.end).any(|i| self.hypothetical[i] || self.idiom[i])
     }
 
     /// The trigger negating any token of `found`, if one does.
@@ -120,12 +129,13 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let concept_found = index.concepts.find_overlapping(&resolved, &tokens);
     let topic_found = index.topic.find(&resolved, &tokens);
     let triggers = active_triggers(index, &tokens, &resolved, &cause_found, &concept_found);
-    let negated_by = negation::scopes(text, &tokens, &triggers);
-    let location = Location::new(index, &tokens, &topic_found, &negated_by);
-    let message = Message { text, tokens, resolved, negated_by, triggers };
+    let negation::Scopes { negated_by, hypothetical } = negation::scopes(text, &tokens, &triggers);
+    let idiom = idiom_tokens(index, tokens.tokens.len(), &topic_found);
+    let location = Location::new(index, &tokens, &topic_found, &negated_by, &hypothetical);
+    let message = Message { text, tokens, resolved, negated_by, hypothetical, idiom, triggers };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
-    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found, &topic_found);
+    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found);
     // A warning sign is itself a symptom of its cause group (a DVT is a circulatory problem).
     // It weighs for the causes of its group that the message already points to ("on a statin"
     // and dark urine: the medicine), or for the first of them when it points to none.
@@ -170,6 +180,18 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         .map(|(cause, tally)| Exclusion { cause, id: CAUSE_IDS[cause], evidence: std::mem::take(&mut tally.contrary) })
         .collect();
     Analysis { on_topic, causes, excluded, red_flags }
+}
+
+/// Which tokens sit inside an idiom ("pulling my leg", "cramped flat"): a topic phrase that
+/// means nothing.
+fn idiom_tokens(index: &TermIndex, n: usize, topic_found: &[Found]) -> Vec<bool> {
+    let mut idiom = vec![false; n];
+    for found in topic_found {
+        if index.topic.entries[found.entry as usize].payload == Topic::default() {
+            idiom[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+        }
+    }
+    idiom
 }
 
 /// The negation triggers that act: a trigger inside a multi-word catalogue phrase is part of
@@ -255,6 +277,9 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
         cause_found.iter().filter(|found| message.negation_of(found).is_some()).map(|found| found.entry).collect();
     let mut tallies: Vec<Tally> = (0..n_causes).map(|_| Tally::default()).collect();
     for found in cause_found {
+        if message.says_nothing(found) {
+            continue;
+        }
         let entry = &index.causes.entries[found.entry as usize];
         let negation = message.negation_of(found);
         for reference in &entry.payload {
@@ -309,7 +334,6 @@ fn red_flags(
     location: &Location,
     cause_found: &[Found],
     concept_found: &[Found],
-    topic_found: &[Found],
 ) -> Vec<RedFlagMatch> {
     let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
     // Words inside a statement of health ("feet warm and pink") or a phrase that only sounds
@@ -319,10 +343,8 @@ fn red_flags(
         healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
     }
     // Idioms ("so cramped I'm tripping over things") carry no signs either.
-    for found in topic_found {
-        if index.topic.entries[found.entry as usize].payload == Topic::default() {
-            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
-        }
+    for (flag, &idiom) in healthy.iter_mut().zip(&message.idiom) {
+        *flag |= idiom;
     }
     for found in cause_found {
         if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {

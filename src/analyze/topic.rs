@@ -10,6 +10,10 @@
 use super::index::{Found, TermIndex, Topic};
 use super::normalize::Tokens;
 
+/// How far before a leg or symptom word an animal ("my cat keeps twitching") makes it the
+/// animal's.
+const ANIMAL_REACH: usize = 3;
+
 /// How far before a leg or symptom word a person ("my", "I", "mum") may stand and still own it.
 const OWNER_REACH: usize = 2;
 
@@ -32,14 +36,34 @@ impl Location {
     /// Reads the topic phrases found in a message. A leg word inside a negation ("no pain down
     /// my legs") places nothing, and a symptom counts only in a sentence that is not about
     /// another site ("lower back pain" is not a leg symptom).
-    pub(super) fn new(index: &TermIndex, tokens: &Tokens, topic_found: &[Found], negated_by: &[Option<usize>]) -> Location {
+    pub(super) fn new(
+        index: &TermIndex,
+        tokens: &Tokens,
+        topic_found: &[Found],
+        negated_by: &[Option<usize>],
+        hypothetical: &[bool],
+    ) -> Location {
         let sentences = tokens.tokens.last().map_or(0, |token| token.sentence as usize + 1);
         let mut sentence_leg = vec![false; sentences];
         let mut sentence_other = vec![false; sentences];
         let mut owned = false;
+        // Looking back from a leg or symptom word: a person owns it, unless an animal stands
+        // between them ("my dog's limping").
         let near = |found: &Found, reach: usize, words: &dyn Fn(&str) -> bool| {
-            (found.start.saturating_sub(reach)..found.start).any(|i| words(tokens.word(i)))
+            for i in (found.start.saturating_sub(reach)..found.start).rev() {
+                if index.animal_words.contains(tokens.word(i)) {
+                    return false;
+                }
+                if words(tokens.word(i)) {
+                    return true;
+                }
+            }
+            false
         };
+        let animal_before = |found: &Found| {
+            (found.start.saturating_sub(ANIMAL_REACH)..found.start).any(|i| index.animal_words.contains(tokens.word(i)))
+        };
+        let mut animal_subject = false;
         let owner = |word: &str| index.people.contains(word);
         let speaker = |word: &str| index.people.contains(word) || index.speakers.contains(word);
         for found in topic_found {
@@ -51,12 +75,16 @@ impl Location {
             // "my calf", "dad's leg", "I get cramps": a person's leg or symptom.
             owned |= (payload.leg && near(found, OWNER_REACH, &owner))
                 || (payload.symptom && near(found, OWNER_REACH, &speaker));
+            // "my cat keeps twitching", "the dog has a sore leg": the animal has the symptom.
+            animal_subject |= (payload.leg || payload.symptom) && animal_before(found);
         }
         let mut topic = Topic::default();
         for found in topic_found {
             let mut payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
-            if sentence_other[sentence] && !sentence_leg[sentence] {
+            // A symptom in a sentence about another site, or one only feared or expected ("I
+            // expected my calves to lock up"), is not a leg symptom.
+            if (sentence_other[sentence] && !sentence_leg[sentence]) || (found.start..found.end).any(|i| hypothetical[i]) {
                 payload.symptom = false;
                 payload.core_symptom = false;
             }
@@ -74,7 +102,7 @@ impl Location {
         if cattle {
             sentence_leg.iter_mut().for_each(|leg| *leg = false);
         }
-        let animal_post = topic.animal && topic.pet && !owned;
+        let animal_post = topic.animal && (topic.pet || animal_subject) && !owned;
         Location { topic, sentence_leg, sentence_other, cattle, animal_post }
     }
 
@@ -101,17 +129,17 @@ impl Location {
     }
 
     /// Whether the message is about leg symptoms: a cramp or twitch word, which needs no site
-    /// ("do bananas stop cramps?"); a symptom with a leg, a muscle or walking; a leg with
-    /// walking or a cause; or a strong cause term on its own (a follow-up such as "forgot to say
+    /// ("do bananas stop cramps?"); a symptom with a leg, a muscle or walking; a leg with a
+    /// cause; or a strong cause term on its own (a follow-up such as "forgot to say
     /// I take bumetanide"). Negated words count too: "no
     /// swelling in my calf" is still about a calf.
     pub(super) fn about_legs(&self, cause_signal: bool, strong_signal: bool) -> bool {
         let body = self.leg() || (self.topic.general_site && !self.topic.other_site);
         let about = self.topic.core_symptom
             || (self.topic.symptom && (body || self.topic.activity))
-            || (body && (self.topic.activity || cause_signal))
+            || (body && cause_signal)
             || strong_signal;
-        self.on_the_legs() && about
+        self.on_the_legs() && about && !self.topic.promotion
     }
 }
 

@@ -286,6 +286,8 @@ pub struct Lexicon {
     /// Words of animal care ("vet", "paws", "box rest"): with an animal and no person's leg, the
     /// message is about the animal.
     pub pet_care: Vec<String>,
+    /// Advertising ("use code", "link in bio"): a sales pitch is off topic.
+    pub promotion: Vec<String>,
     /// Farm words: with them, "calves" are young cattle unless another leg word says otherwise.
     pub livestock: Vec<String>,
     /// Words for people's legs ("my", "mum"): a leg right after one is a person's, so a message
@@ -304,6 +306,8 @@ pub struct Lexicon {
     pub negation_pseudo: Vec<String>,
     /// One-word answers that deny the short question before them ("Swelling? None.").
     pub negation_answers: Vec<String>,
+    /// Phrases that put what follows in doubt ("worried about", "in case").
+    pub negation_hypothetical: Vec<String>,
     /// Words that may follow a clause-final trigger without ending its clause ("on my bloods").
     pub negation_trailing: Vec<String>,
     /// Words that end a negation's scope ("but", "however").

@@ -107,10 +107,10 @@ fn evidence_says_how_each_word_matched() {
 
 #[test]
 fn negated_evidence_is_reported_as_excluded() {
-    let analysis = analyze("my calves cramp on walks but I'm not on any meds");
+    let analysis = analyze("my calves cramp on walks but I'm not on furosemide");
     let excluded = analysis.excluded.iter().find(|e| e.id == "medication_side_effects").expect("medication excluded");
     assert_eq!(excluded.evidence[0].how, MatchKind::Negated);
-    assert!(excluded.evidence[0].text.contains("not on any"), "{:?}", excluded.evidence);
+    assert!(excluded.evidence[0].text.contains("not on furosemide"), "{:?}", excluded.evidence);
 }
 
 #[test]
@@ -132,8 +132,8 @@ fn emergencies_come_before_other_red_flags() {
 
 #[test]
 fn a_repeated_word_counts_once() {
-    let once = analyze("calf twitch after the gym");
-    let many = analyze("calf twitch after the gym gym gym gym gym gym gym gym gym");
+    let once = analyze("calf twitch, gym");
+    let many = analyze("calf twitch, gym gym gym gym gym gym gym gym gym");
     assert!((once.causes[0].score - many.causes[0].score).abs() < f32::EPSILON);
     assert_eq!(once.causes[0].evidence.len(), many.causes[0].evidence.len());
 }
