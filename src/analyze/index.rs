@@ -201,88 +201,94 @@ pub struct Found {
     pub end: usize,
 }
 
-/// One layer of phrases, matched longest-first without overlaps.
+/// One layer of phrases: a trie over key sequences, so that finding every phrase that starts
+/// at a word costs one hash lookup per word of the longest match, however many phrases share a
+/// first word ("my calf", "my leg", ... thousands of them with the phrase variants).
 #[derive(Debug)]
 pub struct Layer<P> {
-    /// Entries by the key of their first word; keys are dense, so this is a plain vector.
-    by_first: Vec<Vec<u32>>,
+    /// Trie edges: (node, key) -> child node. Node 0 is the root.
+    edges: FastMap<(u32, Key), u32>,
+    /// For each trie node, the entry whose keys end there, if any.
+    ends: Vec<Option<u32>>,
     /// The phrases.
     pub entries: Vec<Entry<P>>,
 }
 
 impl<P> Default for Layer<P> {
     fn default() -> Self {
-        Layer { by_first: Vec::new(), entries: Vec::new() }
+        Layer { edges: FastMap::default(), ends: vec![None], entries: Vec::new() }
     }
 }
 
 impl<P> Layer<P> {
-    /// Adds a phrase; returns its index.
+    /// The entry with exactly these keys, if there is one: phrases with the same keys are one
+    /// entry ("rules out" and "ruled out").
+    fn position(&self, keys: &[Key]) -> Option<usize> {
+        let mut node = 0u32;
+        for key in keys {
+            node = *self.edges.get(&(node, *key))?;
+        }
+        self.ends[node as usize].map(|entry| entry as usize)
+    }
+
+    /// Adds a phrase (whose keys no entry has yet); returns its index.
     fn insert(&mut self, entry: Entry<P>) -> usize {
         let id = self.entries.len();
-        let first = entry.keys[0] as usize;
-        if self.by_first.len() <= first {
-            self.by_first.resize_with(first + 1, Vec::new);
+        let mut node = 0u32;
+        for &key in &*entry.keys {
+            let next = to_u32(self.ends.len());
+            node = *self.edges.entry((node, key)).or_insert(next);
+            if node == next {
+                self.ends.push(None);
+            }
         }
-        self.by_first[first].push(to_u32(id));
+        self.ends[node as usize] = Some(to_u32(id));
         self.entries.push(entry);
         id
     }
 
+    /// Calls `visit(entry, end)` for every phrase that starts at token `start`, shortest
+    /// first. Phrases do not cross a comma or any other clause boundary.
+    fn walk(&self, resolved: &[Resolved], tokens: &Tokens, start: usize, mut visit: impl FnMut(u32, usize)) {
+        let mut node = 0u32;
+        for position in start..resolved.len() {
+            if position > start && tokens.tokens[position].boundary >= Boundary::Clause {
+                return;
+            }
+            let Some(&next) = self.edges.get(&(node, resolved[position].key)) else { return };
+            node = next;
+            if let Some(entry) = self.ends[node as usize] {
+                visit(entry, position + 1);
+            }
+        }
+    }
+
     /// Finds the phrases of this layer in a message, scanning left to right and taking the
     /// longest phrase at each position, so that "water pill" is read as one term, not as
-    /// "water" and "pill". Phrases do not cross a comma or any other clause boundary.
+    /// "water" and "pill".
     pub fn find(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
         let mut found = Vec::new();
         let mut position = 0;
         while position < resolved.len() {
             let mut best: Option<(u32, usize)> = None;
-            if let Some(candidates) = self.by_first.get(resolved[position].key as usize) {
-                for &candidate in candidates {
-                    let keys = &self.entries[candidate as usize].keys;
-                    let end = position + keys.len();
-                    if end > resolved.len() || best.is_some_and(|(_, len)| len >= keys.len()) {
-                        continue;
-                    }
-                    let same_keys = keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key);
-                    let one_clause =
-                        tokens.tokens[position + 1..end].iter().all(|token| token.boundary < Boundary::Clause);
-                    if same_keys && one_clause {
-                        best = Some((candidate, keys.len()));
-                    }
-                }
-            }
+            self.walk(resolved, tokens, position, |entry, end| best = Some((entry, end)));
             match best {
-                Some((entry, len)) => {
-                    found.push(Found { entry, start: position, end: position + len });
-                    position += len;
+                Some((entry, end)) => {
+                    found.push(Found { entry, start: position, end });
+                    position = end;
                 }
                 None => position += 1,
             }
         }
         found
     }
-}
 
-impl<P> Layer<P> {
     /// Finds every phrase of this layer in a message, overlaps included: "swollen and hot" is
     /// both swelling and warmth to the red-flag rules.
     pub fn find_overlapping(&self, resolved: &[Resolved], tokens: &Tokens) -> Vec<Found> {
         let mut found = Vec::new();
         for position in 0..resolved.len() {
-            let Some(candidates) = self.by_first.get(resolved[position].key as usize) else {
-                continue;
-            };
-            for &candidate in candidates {
-                let keys = &self.entries[candidate as usize].keys;
-                let end = position + keys.len();
-                if end <= resolved.len()
-                    && keys.iter().zip(&resolved[position..end]).all(|(key, word)| *key == word.key)
-                    && tokens.tokens[position + 1..end].iter().all(|token| token.boundary < Boundary::Clause)
-                {
-                    found.push(Found { entry: candidate, start: position, end });
-                }
-            }
+            self.walk(resolved, tokens, position, |entry, end| found.push(Found { entry, start: position, end }));
         }
         found
     }
@@ -314,6 +320,8 @@ pub struct TermIndex {
     deletes: FastMap<u64, (u32, u32)>,
     delete_postings: Vec<u32>,
     fuzzy_candidates: Vec<FuzzyCandidate>,
+    /// While building: the catalogue words keyed so far, and whether each was offered for typos.
+    keyed: FastMap<Box<str>, (Key, bool)>,
     /// The texts already in `fuzzy_candidates`.
     fuzzy_texts: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
     /// Emoji that carry meaning, for the tokenizer.
@@ -342,7 +350,7 @@ pub struct TermIndex {
 }
 
 /// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
-const MAX_PHRASE_VARIANTS: usize = 256;
+const MAX_PHRASE_VARIANTS: usize = 64;
 
 /// Shortest message word that may be read as a misspelling.
 const MIN_FUZZY_LEN: usize = 5;
@@ -410,6 +418,7 @@ impl TermIndex {
             }
         }
         index.build_deletes();
+        index.keyed = FastMap::default();
         index
     }
 
@@ -466,17 +475,6 @@ impl TermIndex {
                     let payload = &mut layers.topic.entries[entry].payload;
                     *payload = payload.union(topic);
                 });
-            }
-        }
-        // "my dog's leg", "the horse's back leg": an animal's body, not the user's.
-        for animal in &lexicon.animals {
-            for body in &lexicon.body {
-                for side in ["", "back ", "front ", "hind ", "left ", "right ", "back left ", "back right "] {
-                    self.add_phrase(Kind::Topic, &format!("{animal} {side}{body}"), |layers, entry| {
-                        let payload = &mut layers.topic.entries[entry].payload;
-                        *payload = payload.union(Topic { animal: true, pet: true, ..Topic::default() });
-                    });
-                }
             }
         }
         // A phrase listed both before and after ("ruled out": "ruled out MS", "had MS ruled out")
@@ -596,6 +594,19 @@ impl TermIndex {
 
     /// The key of a catalogue word, creating it if new.
     fn key_of(&mut self, word: &str, fuzzy: bool) -> Key {
+        // Catalogue phrases repeat their words thousands of times (with the phrase variants):
+        // a word already keyed, and offered for typos when asked, is one lookup.
+        if let Some(&(key, offered)) = self.keyed.get(word)
+            && (offered || !fuzzy)
+        {
+            return key;
+        }
+        let key = self.key_of_new(word, fuzzy);
+        self.keyed.insert(word.into(), (key, fuzzy));
+        key
+    }
+
+    fn key_of_new(&mut self, word: &str, fuzzy: bool) -> Key {
         let word = self.variants.get(word).map_or_else(|| word.to_owned(), ToString::to_string);
         let stemmed = stem(&word);
         let next = Key::try_from(self.stem_texts.len()).unwrap_or(NO_KEY - 1);
@@ -630,66 +641,82 @@ impl TermIndex {
         lexicon: &crate::knowledge::Lexicon,
         merge: impl Fn(&mut TermIndex, usize),
     ) {
-        // Each phrase is kept as one slot per catalogue word, so a substitution of several words
-        // ("unable to" for "cant") never shifts the other slots.
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let mut phrases: Vec<Vec<&str>> = vec![words.clone()];
-        if words.len() > 1 {
-            for (position, word) in words.iter().enumerate() {
-                let Some(alternatives) = lexicon.phrase_variants.get(&word.to_lowercase()) else { continue };
-                let mut more = Vec::new();
-                for phrase in &phrases {
-                    for alternative in alternatives {
-                        let mut slots = phrase.clone();
-                        slots[position] = alternative.as_str();
-                        more.push(slots);
-                    }
-                }
-                phrases.extend(more);
-                phrases.truncate(MAX_PHRASE_VARIANTS);
-            }
+        let words = self.phrase_words(text);
+        if words.len() < 2 || words.iter().all(|word| !lexicon.phrase_variants.contains_key(&**word)) {
+            let words: Vec<&str> = words.iter().map(|word| &**word).collect();
+            self.add_words(kind, text, &words, merge);
+            return;
         }
-        let phrases: Vec<String> = phrases.iter().map(|slots| slots.join(" ")).collect();
-        for phrase in &phrases {
-            self.add_phrase(kind, phrase, &merge);
+        // For each word of the phrase, the ways to say it: itself, then its variants ("cant":
+        // "unable to", "not able to", ...), each as normalized words.
+        let choices: Vec<Vec<Vec<Box<str>>>> = words
+            .iter()
+            .map(|word| {
+                let mut ways = vec![vec![word.clone()]];
+                if let Some(alternatives) = lexicon.phrase_variants.get(&**word) {
+                    ways.extend(alternatives.iter().map(|alternative| self.phrase_words(alternative)));
+                }
+                ways
+            })
+            .collect();
+        // Every combination, up to MAX_PHRASE_VARIANTS, as a choice per word (an odometer).
+        let mut picked = vec![0usize; choices.len()];
+        let mut flat: Vec<&str> = Vec::new();
+        for _ in 0..MAX_PHRASE_VARIANTS {
+            flat.clear();
+            for (slot, &choice) in picked.iter().enumerate() {
+                flat.extend(choices[slot][choice].iter().map(|word| &**word));
+            }
+            self.add_words(kind, text, &flat, &merge);
+            let Some(slot) = (0..picked.len()).find(|&slot| picked[slot] + 1 < choices[slot].len()) else { break };
+            picked[slot] += 1;
+            picked[..slot].iter_mut().for_each(|choice| *choice = 0);
         }
     }
 
-    fn add_phrase(&mut self, kind: Kind, text: &str, merge: impl FnOnce(&mut TermIndex, usize)) {
+    /// The normalized words of a catalogue phrase, spelling variants mapped.
+    fn phrase_words(&self, text: &str) -> Vec<Box<str>> {
         let tokens = tokenize(text, &self.emoji);
-        if tokens.tokens.is_empty() {
-            return;
-        }
-        let fuzzy = kind != Kind::Negation;
-        let words: Box<[Box<str>]> = (0..tokens.tokens.len())
+        (0..tokens.tokens.len())
             .map(|i| {
                 let word = tokens.word(i);
                 self.variants.get(word).map_or_else(|| word.into(), Clone::clone)
             })
-            .collect();
+            .collect()
+    }
+
+    fn add_phrase(&mut self, kind: Kind, text: &str, merge: impl FnOnce(&mut TermIndex, usize)) {
+        let words = self.phrase_words(text);
+        let words: Vec<&str> = words.iter().map(|word| &**word).collect();
+        self.add_words(kind, text, &words, merge);
+    }
+
+    /// Adds a phrase given as normalized words; `text` is the catalogue's phrase, which evidence
+    /// names (a variant "unable to walk" is reported as the term "can't walk").
+    fn add_words(&mut self, kind: Kind, text: &str, words: &[&str], merge: impl FnOnce(&mut TermIndex, usize)) {
+        if words.is_empty() {
+            return;
+        }
+        let fuzzy = kind != Kind::Negation;
         let keys: Box<[Key]> = words.iter().map(|word| self.key_of(word, fuzzy)).collect();
-        let existing = {
-            let layer_entries: Vec<&Box<[Key]>> = match kind {
-                Kind::Cause => self.causes.entries.iter().map(|e| &e.keys).collect(),
-                Kind::Concept => self.concepts.entries.iter().map(|e| &e.keys).collect(),
-                Kind::Topic => self.topic.entries.iter().map(|e| &e.keys).collect(),
-                Kind::Negation => self.negation.entries.iter().map(|e| &e.keys).collect(),
-                Kind::NotSign => self.not_signs.entries.iter().map(|e| &e.keys).collect(),
-            };
-            layer_entries.iter().position(|k| **k == keys)
+        let existing = match kind {
+            Kind::Cause => self.causes.position(&keys),
+            Kind::Concept => self.concepts.position(&keys),
+            Kind::Topic => self.topic.position(&keys),
+            Kind::Negation => self.negation.position(&keys),
+            Kind::NotSign => self.not_signs.position(&keys),
         };
         let entry = if let Some(entry) = existing {
             entry
         } else {
-            {
-                let text = text.trim().to_owned();
-                match kind {
-                    Kind::Cause => self.causes.insert(Entry { keys, words, text, payload: Vec::new() }),
-                    Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
-                    Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
-                    Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRoles::default() }),
-                    Kind::NotSign => self.not_signs.insert(Entry { keys, words, text, payload: () }),
-                }
+            let words: Box<[Box<str>]> = words.iter().map(|&word| word.into()).collect();
+            let text = text.trim().to_owned();
+            match kind {
+                Kind::Cause => self.causes.insert(Entry { keys, words, text, payload: Vec::new() }),
+                Kind::Concept => self.concepts.insert(Entry { keys, words, text, payload: Vec::new() }),
+                Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
+                Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRoles::default() }),
+                Kind::NotSign => self.not_signs.insert(Entry { keys, words, text, payload: () }),
             }
         };
         merge(self, entry);
@@ -698,8 +725,10 @@ impl TermIndex {
     fn build_deletes(&mut self) {
         let mut pairs: Vec<(u64, u32)> = Vec::new();
         for (id, candidate) in self.fuzzy_candidates.iter().enumerate() {
-            // Two deletions only where a two-edit match is allowed at all (see allowed_distance).
-            let max = if candidate.text.len() >= 7 { 2 } else { 1 };
+            // Two deletions only where a two-edit match is possible: two edits are allowed for
+            // words of eight letters or more, and a shorter candidate meets such a word through
+            // its single deletions (an insertion and a substitution) or itself (two insertions).
+            let max = if candidate.text.len() >= 8 { 2 } else { 1 };
             let id = u32::try_from(id).unwrap_or(u32::MAX);
             for_each_delete(candidate.text.as_bytes(), max, |hash| {
                 pairs.push((hash, id));

@@ -70,7 +70,9 @@ impl Location {
             let payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
             let negated = (found.start..found.end).any(|i| negated_by[i].is_some());
-            sentence_leg[sentence] |= payload.leg && !negated;
+            // "my dog's back leg": a leg right after an animal is the animal's.
+            let animals_leg = payload.leg && animal_before(found);
+            sentence_leg[sentence] |= payload.leg && !negated && !animals_leg;
             sentence_other[sentence] |= payload.other_site || payload.pet;
             // "my calf", "dad's leg", "I get cramps": a person's leg or symptom.
             owned |= (payload.leg && near(found, OWNER_REACH, &owner))
@@ -93,7 +95,7 @@ impl Location {
             if found.end - found.start == 1 && tokens.word(found.start).ends_with("ed") {
                 payload.core_symptom = false;
             }
-            if (found.start..found.end).any(|i| negated_by[i].is_some()) {
+            if (found.start..found.end).any(|i| negated_by[i].is_some()) || animal_before(found) {
                 payload.leg = false;
             }
             topic = topic.union(payload);
