@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serenity::all::{
-    ApplicationId, CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    EditInteractionResponse, EventHandler, GuildId, Interaction, InteractionId, Message, MessageReference, MessageType,
-    Ready, ResumedEvent, UserId,
+    ApplicationId, ChannelId, CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GuildId, Interaction, InteractionId, Message, MessageId, MessageReference,
+    MessageType, Ready, ResumedEvent, UserId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -205,11 +205,10 @@ impl Handler {
         };
         let reference = MessageReference::from(&message).fail_if_not_exists(false);
         let out = match self.answer(request).await {
-            Some(reply) => render::message(&reply, Some(reference)),
-            None => render::text_message(APOLOGY, Some(reference)),
+            Some(reply) => render::messages(&reply, Some(&reference)),
+            None => vec![render::text_message(APOLOGY, Some(reference))],
         };
-        // The nonce makes a retried post land once: it is derived from the message answered.
-        let result = self.outbox.create_message(message.channel_id, out, Some(format!("r{}", message.id))).await;
+        let result = self.post_all(message.channel_id, message.id, out).await;
         // Notices are private: shown in a DM, left queued after a guild mention.
         if result.is_ok()
             && message.guild_id.is_none()
@@ -223,6 +222,36 @@ impl Handler {
             }
         }
         finish(started, &result);
+    }
+
+    /// Posts the messages of one answer in order. Each nonce is derived from the message
+    /// answered and the part's place, so a retried post lands once. The first failure stops the
+    /// rest: a later part without the earlier ones would not make sense.
+    async fn post_all(
+        &self,
+        channel: ChannelId,
+        answered: MessageId,
+        out: Vec<CreateMessage>,
+    ) -> Result<(), SendError> {
+        for (index, message) in out.into_iter().enumerate() {
+            let nonce = if index == 0 { format!("r{answered}") } else { format!("r{answered}.{index}") };
+            self.outbox.create_message(channel, message, Some(nonce)).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the follow-ups of an interaction's answer, in order; the first failure stops the
+    /// rest.
+    async fn follow_up_all(
+        &self,
+        application: ApplicationId,
+        token: &str,
+        followups: &[CreateInteractionResponseFollowup],
+    ) -> Result<(), SendError> {
+        for followup in followups {
+            self.outbox.followup(application, token, followup).await?;
+        }
+        Ok(())
     }
 
     /// Takes the user's pending notices, joined for one message; `None` when there are none.
@@ -420,27 +449,32 @@ impl Handler {
             tokio::time::timeout(self.defer_after, &mut task).await.ok()
         };
         if let Some(result) = ready {
-            let message = match result {
-                Ok(reply) => render::interaction_message(&reply, private || reply.kind == ReplyKind::NotFound),
+            let answer = match result {
+                Ok(reply) => render::interaction_messages(&reply, private || reply.kind == ReplyKind::NotFound),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
-                    render::interaction_text(APOLOGY)
+                    render::InteractionAnswer { first: render::interaction_text(APOLOGY), followups: Vec::new() }
                 }
             };
-            self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(message)).await
+            self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(answer.first)).await?;
+            self.follow_up_all(application, token, &answer.followups).await
         } else {
             // Whether a deferred answer is ephemeral is fixed now, before the reply exists, so a
             // not-found cause answered late is shown to the channel unless `private` was set.
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private));
             self.outbox.interaction_response(id, token, &defer).await?;
-            let edit = match task.await {
-                Ok(reply) => render::interaction_edit(&reply),
+            let answer = match task.await {
+                Ok(reply) => render::interaction_edit(&reply, private),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
-                    EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions())
+                    render::InteractionAnswer {
+                        first: EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions()),
+                        followups: Vec::new(),
+                    }
                 }
             };
-            self.outbox.edit_original(application, token, &edit).await
+            self.outbox.edit_original(application, token, &answer.first).await?;
+            self.follow_up_all(application, token, &answer.followups).await
         }
     }
 }

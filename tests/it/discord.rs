@@ -168,12 +168,20 @@ async fn the_longest_message_is_answered_within_every_limit() {
         "MESSAGE_CREATE",
         fake::message(harness.fake.next_id(), &fake::human(), &content, true, &[fake::bot_user()]),
     );
-    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
-    check_message(&calls[0].body);
-    assert_eq!(footer_of_last_embed(&calls[0].body), guidance());
     let expected = test_bot().ask(content.trim_start_matches(&mention()).trim());
-    let n_embeds = calls[0].body["embeds"].as_array().unwrap().len();
-    assert_eq!(n_embeds, expected.alerts.len().min(9) + 1, "one embed per alert, then the body");
+    let plan = render::plan(&expected);
+    let calls = harness.fake.wait_calls("POST", "/messages", plan.messages.len()).await;
+    assert_eq!(calls.len(), plan.messages.len());
+    for call in &calls {
+        check_message(&call.body);
+        assert_eq!(footer_of_last_embed(&call.body), guidance(), "every message carries the guidance");
+    }
+    let titles: Vec<&Value> =
+        calls.iter().flat_map(|call| call.body["embeds"].as_array().unwrap()).map(|e| &e["title"]).collect();
+    assert!(titles.len() > expected.alerts.len(), "the alerts, then the body");
+    for (alert, title) in expected.alerts.iter().zip(&titles) {
+        assert!(title.as_str().unwrap().contains(&alert.title), "one embed per alert first, most urgent first");
+    }
     harness.stop().await.unwrap();
 }
 
@@ -514,7 +522,7 @@ fn source() -> Source {
 }
 
 /// A reply far beyond every Discord limit: the renderer must shorten it, never fail.
-fn huge_reply() -> Reply {
+pub(crate) fn huge_reply() -> Reply {
     let bot = test_bot();
     let mut reply = Reply::new(ReplyKind::Analysis, "T".repeat(1000), bot.catalogue());
     reply.intro = Some("🦵 intro ".repeat(2000));
@@ -541,19 +549,28 @@ fn huge_reply() -> Reply {
 }
 
 #[test]
-fn the_longest_reply_is_shortened_within_every_limit_and_keeps_alerts_and_guidance() {
+fn the_longest_reply_keeps_every_limit_alerts_first_and_the_guidance_on_every_message() {
     let reply = huge_reply();
-    let body = serde_json::to_value(render::message(&reply, None)).unwrap();
-    check_message(&body);
-    let embeds = body["embeds"].as_array().unwrap();
-    assert_eq!(embeds.len(), 10);
-    assert_eq!(embeds[0]["color"], json!(render::COLOUR_EMERGENCY), "the most urgent alert comes first");
-    assert!(embeds[0]["title"].as_str().unwrap().contains("EMERGENCY"));
-    assert_eq!(footer_of_last_embed(&body), reply.guidance());
-    let callback = serde_json::to_value(render::interaction_message(&reply, true)).unwrap();
-    check_message(&json!({"type": 4, "data": callback}));
-    let plans = render::plan(&reply);
-    assert!(plans.iter().map(render::EmbedPlan::units).sum::<usize>() <= 6000);
+    let messages = render::messages(&reply, None);
+    assert_eq!(messages.len(), render::MAX_MESSAGES);
+    for message in &messages {
+        let body = serde_json::to_value(message).unwrap();
+        check_message(&body);
+        assert_eq!(footer_of_last_embed(&body), reply.guidance());
+    }
+    let first = serde_json::to_value(&messages[0]).unwrap();
+    assert_eq!(first["embeds"][0]["color"], json!(render::COLOUR_EMERGENCY), "the most urgent alert comes first");
+    assert!(first["embeds"][0]["title"].as_str().unwrap().contains("EMERGENCY"));
+    let answer = render::interaction_messages(&reply, true);
+    check_message(&json!({"type": 4, "data": serde_json::to_value(&answer.first).unwrap()}));
+    for followup in &answer.followups {
+        let body = serde_json::to_value(followup).unwrap();
+        check_message(&body);
+        assert_eq!(body["flags"], json!(64), "follow-ups are as private as the answer");
+    }
+    assert_eq!(answer.followups.len(), render::MAX_MESSAGES - 1);
+    let plan = render::plan(&reply);
+    assert!(plan.messages.iter().all(|message| message.iter().map(render::EmbedPlan::units).sum::<usize>() <= 6000));
 }
 
 #[test]
@@ -562,13 +579,15 @@ fn the_longest_user_text_is_clipped_before_analysis() {
     let clipped = commands::clip(&text);
     assert!(clipped.len() <= crampbot::bot::MAX_TEXT_BYTES);
     let reply = test_bot().ask(clipped);
-    check_message(&serde_json::to_value(render::message(&reply, None)).unwrap());
+    for message in render::messages(&reply, None) {
+        check_message(&serde_json::to_value(message).unwrap());
+    }
 }
 
 #[test]
 fn colours_follow_the_most_urgent_alert() {
     let bot = test_bot();
-    let calm = serde_json::to_value(render::message(&bot.help(), None)).unwrap();
+    let calm = serde_json::to_value(&render::messages(&bot.help(), None)[0]).unwrap();
     assert_eq!(calm["embeds"][0]["color"], json!(render::COLOUR_CALM));
     let urgent = Reply::new(ReplyKind::Analysis, "x", bot.catalogue()).with_alerts(
         vec![Alert {
@@ -582,7 +601,7 @@ fn colours_follow_the_most_urgent_alert() {
         }],
         bot.catalogue(),
     );
-    let body = serde_json::to_value(render::message(&urgent, None)).unwrap();
+    let body = serde_json::to_value(&render::messages(&urgent, None)[0]).unwrap();
     assert_eq!(body["embeds"][0]["color"], json!(render::COLOUR_URGENT));
     assert_eq!(body["embeds"][1]["color"], json!(render::COLOUR_URGENT));
 }
@@ -598,9 +617,10 @@ fn snapshot_of_a_small_reply_message() {
     section.body = Some("Tired muscles cramp more.".into());
     section.items = vec![Item { text: "Build up distance slowly.".into(), source: Some(source()) }];
     reply.sections.push(section);
-    let mut body =
-        serde_json::to_value(render::message(&reply, Some((serenity_ids::channel(), serenity_ids::message()).into())))
-            .unwrap();
+    let reference = (serenity_ids::channel(), serenity_ids::message()).into();
+    let messages = render::messages(&reply, Some(&reference));
+    assert_eq!(messages.len(), 1);
+    let mut body = serde_json::to_value(&messages[0]).unwrap();
     // The guidance text belongs to the catalogue, not to the renderer.
     body["embeds"][0]["footer"]["text"] = json!("<guidance>");
     insta::assert_json_snapshot!("small_reply_message", body);

@@ -38,6 +38,12 @@ pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_001;
 pub const DM_CHANNEL_ID: u64 = 1_300_000_000_000_000_002;
 /// A human user.
 pub const USER_ID: u64 = 1_400_000_000_000_000_001;
+/// A group DM between people, where the bot is not a member (reachable by a user install).
+pub const GROUP_DM_ID: u64 = 1_300_000_000_000_000_003;
+/// A server the bot is not in (reachable by a user install).
+pub const OTHER_GUILD_ID: u64 = 1_200_000_000_000_000_002;
+/// A channel of [`OTHER_GUILD_ID`].
+pub const OTHER_CHANNEL_ID: u64 = 1_300_000_000_000_000_004;
 /// Another bot.
 pub const OTHER_BOT_ID: u64 = 1_400_000_000_000_000_002;
 /// The token the fake expects.
@@ -516,6 +522,37 @@ fn interaction(kind: u8, id: u64, data: &Value, guild: bool) -> Value {
         interaction["member"] = member(&human());
     } else {
         interaction["user"] = human();
+    }
+    interaction
+}
+
+/// `interaction` (built by [`command`], [`subcommand`] and the like) as Discord sends it to an
+/// app installed to the user's account rather than to a server: the user authorized it
+/// (`authorizing_integration_owners` `{"1": user}`), and it is used either in a group DM between
+/// people (context 2, no server) or, with `in_guild`, in a server the bot is not in (context 0).
+pub fn user_installed(mut interaction: Value, in_guild: bool) -> Value {
+    let object = interaction.as_object_mut().expect("an interaction object");
+    object.insert("authorizing_integration_owners".to_owned(), json!({"1": USER_ID.to_string()}));
+    object.insert("app_permissions".to_owned(), json!("562949953601536"));
+    if in_guild {
+        object.insert("context".to_owned(), json!(0));
+        object.insert("guild_id".to_owned(), json!(OTHER_GUILD_ID.to_string()));
+        object.insert("guild_locale".to_owned(), json!("en-US"));
+        object.insert("channel_id".to_owned(), json!(OTHER_CHANNEL_ID.to_string()));
+        object.insert(
+            "channel".to_owned(),
+            json!({"id": OTHER_CHANNEL_ID.to_string(), "type": 0, "guild_id": OTHER_GUILD_ID.to_string()}),
+        );
+        object.insert("member".to_owned(), member(&human()));
+        object.remove("user");
+    } else {
+        object.insert("context".to_owned(), json!(2));
+        object.remove("guild_id");
+        object.remove("guild_locale");
+        object.remove("member");
+        object.insert("channel_id".to_owned(), json!(GROUP_DM_ID.to_string()));
+        object.insert("channel".to_owned(), json!({"id": GROUP_DM_ID.to_string(), "type": 3}));
+        object.insert("user".to_owned(), human());
     }
     interaction
 }

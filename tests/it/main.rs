@@ -5,6 +5,7 @@ mod catalogue;
 mod cli;
 mod console;
 mod discord;
+mod discord_replies;
 mod fake_discord;
 mod reminders;
 mod reminders_discord;
