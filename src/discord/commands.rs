@@ -40,11 +40,25 @@ pub fn definitions() -> Vec<CreateCommand> {
     COMMANDS.iter().map(|def| (def.build)()).collect()
 }
 
-/// Information commands work in servers and in DMs with the bot.
+/// Commands that work wherever the app is: installed to a server (`Guild`) or to a user's account
+/// (`User`), and used in a server, a DM with the bot, or a DM or group DM between other people
+/// (`PrivateChannel`, reachable only through a user install). They answer through the interaction
+/// alone, so they work where the bot is not a member.
 fn everywhere(command: CreateCommand) -> CreateCommand {
+    command.integration_types(vec![InstallationContext::Guild, InstallationContext::User]).contexts(vec![
+        InteractionContext::Guild,
+        InteractionContext::BotDm,
+        InteractionContext::PrivateChannel,
+    ])
+}
+
+/// Commands that configure a server: installed with the server only, used in it, and by people
+/// who can manage it.
+fn server_only(command: CreateCommand) -> CreateCommand {
     command
         .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild, InteractionContext::BotDm])
+        .contexts(vec![InteractionContext::Guild])
+        .default_member_permissions(Permissions::MANAGE_GUILD)
 }
 
 fn ask() -> CreateCommand {
@@ -153,35 +167,33 @@ fn hydration() -> CreateCommand {
             .required(required)
             .channel_types(vec![ChannelType::Text, ChannelType::News])
     };
-    CreateCommand::new("hydration")
-        .description("A daily hydration reminder in a channel (server managers)")
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild])
-        .default_member_permissions(Permissions::MANAGE_GUILD)
-        .add_option(
-            subcommand("set", "Post a daily reminder in a channel at a local time")
-                .add_sub_option(channel(true, "Where to post"))
-                .add_sub_option(time_option())
-                .add_sub_option(zone_option())
-                .add_sub_option(CreateCommandOption::new(
-                    CommandOptionType::Role,
-                    "role",
-                    "The one role to mention (optional)",
-                ))
-                .add_sub_option(CreateCommandOption::new(
-                    CommandOptionType::Boolean,
-                    "silent",
-                    "Post without a push notification",
-                )),
-        )
-        .add_option(
-            subcommand("off", "Stop a channel's daily reminder")
-                .add_sub_option(channel(false, "The channel (default: this one)")),
-        )
-        .add_option(
-            subcommand("show", "A channel's daily reminder")
-                .add_sub_option(channel(false, "The channel (default: this one)")),
-        )
+    server_only(
+        CreateCommand::new("hydration").description("A daily hydration reminder in a channel (server managers)"),
+    )
+    .add_option(
+        subcommand("set", "Post a daily reminder in a channel at a local time")
+            .add_sub_option(channel(true, "Where to post"))
+            .add_sub_option(time_option())
+            .add_sub_option(zone_option())
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Role,
+                "role",
+                "The one role to mention (optional)",
+            ))
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "silent",
+                "Post without a push notification",
+            )),
+    )
+    .add_option(
+        subcommand("off", "Stop a channel's daily reminder")
+            .add_sub_option(channel(false, "The channel (default: this one)")),
+    )
+    .add_option(
+        subcommand("show", "A channel's daily reminder")
+            .add_sub_option(channel(false, "The channel (default: this one)")),
+    )
 }
 
 fn forget() -> CreateCommand {

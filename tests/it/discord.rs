@@ -198,7 +198,7 @@ async fn an_empty_mention_gets_the_help() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commands_are_registered_globally_with_dm_contexts() {
+async fn commands_are_registered_globally_for_server_and_user_installs() {
     let harness = Harness::start().await;
     let calls = harness.fake.calls_to("PUT", "/commands");
     assert_eq!(calls[0].path, format!("/api/v10/applications/{APP_ID}/commands"));
@@ -206,13 +206,70 @@ async fn commands_are_registered_globally_with_dm_contexts() {
     let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
     assert_eq!(names, expected);
     for command in calls[0].body.as_array().unwrap() {
-        if command["name"] == "hydration" {
-            assert_eq!(command["contexts"], json!([0]), "channel reminders are set in a server");
+        let name = command["name"].as_str().unwrap();
+        if ["hydration", "helpchannel"].contains(&name) {
+            assert_eq!(command["integration_types"], json!([0]), "/{name} is for servers that installed the bot");
+            assert_eq!(command["contexts"], json!([0]), "/{name} is set in a server");
             assert_eq!(command["default_member_permissions"], json!("32"), "MANAGE_GUILD");
         } else {
-            assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+            assert_eq!(command["integration_types"], json!([0, 1]), "/{name}: server and user installs");
+            assert_eq!(command["contexts"], json!([0, 1, 2]), "/{name}: servers, the bot's DMs and other DMs");
         }
     }
+    for name in ["ask", "cause", "causes", "tips", "about", "help", "remind"] {
+        assert!(names.contains(&name), "/{name} is registered");
+    }
+    harness.stop().await.unwrap();
+}
+
+/// A command, its options, and the reply it must show.
+type UserCase<'a> = (&'a str, Vec<(&'a str, Value)>, Reply);
+
+/// An app installed to a user's account is used where the bot is not: a group DM between people
+/// (context 2) or a server it was never invited to (context 0), both authorized by the user. Every
+/// command answers through the interaction callback, never a channel message, with the same reply
+/// as anywhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_installed_app_answers_through_the_interaction_where_the_bot_is_not() {
+    let harness = Harness::start().await;
+    let bot = test_bot();
+    let cases: Vec<UserCase> = vec![
+        (
+            "ask",
+            vec![("description", json!("my calves twitch on long walks"))],
+            bot.ask("my calves twitch on long walks"),
+        ),
+        ("cause", vec![("name", json!("nerve_issues"))], bot.cause_card("nerve_issues")),
+        ("causes", vec![], bot.cause_list()),
+        ("tips", vec![("kind", json!("treatment"))], bot.tips(crampbot::bot::TipsKind::Treatment)),
+        ("about", vec![], bot.about()),
+        ("help", vec![], bot.help()),
+    ];
+    for in_guild in [false, true] {
+        for (name, options, expected) in &cases {
+            let id = harness.fake.next_id();
+            let interaction = fake::user_installed(fake::command(id, name, options, in_guild), in_guild);
+            assert_eq!(interaction["context"], json!(if in_guild { 0 } else { 2 }));
+            assert_eq!(interaction["authorizing_integration_owners"], json!({"1": fake::USER_ID.to_string()}));
+            harness.fake.dispatch("INTERACTION_CREATE", interaction);
+            let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/itoken{id}/callback"), 1).await;
+            let body = &calls[0].body;
+            assert_eq!(body["type"], json!(4), "/{name} answers in the callback");
+            check_message(body);
+            assert_eq!(footer_of_last_embed(body), guidance(), "/{name} carries the guidance");
+            let planned = render::interaction_messages(expected, false);
+            let planned = serde_json::to_value(&planned.first).unwrap();
+            assert_eq!(body["data"]["embeds"], planned["embeds"], "/{name}: the same reply as anywhere else");
+        }
+    }
+    // /remind works for a user install too (this bot runs without reminders, and says so).
+    let id = harness.fake.next_id();
+    let interaction = fake::user_installed(fake::subcommand(id, "remind", "show", &[], false), false);
+    harness.fake.dispatch("INTERACTION_CREATE", interaction);
+    let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
+    assert_eq!(calls[0].body["data"]["content"], json!(crampbot::discord::NO_REMINDERS));
+    assert_eq!(calls[0].body["data"]["flags"], json!(64));
+    assert_eq!(harness.fake.count("POST", "/channels/"), 0, "never a channel message");
     harness.stop().await.unwrap();
 }
 
