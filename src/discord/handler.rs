@@ -26,6 +26,7 @@ use super::convert::{self, Addressed, Incoming, OwnedRequest};
 use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
+use super::watchdog::Pulse;
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
 use crate::clock::Clock;
 use crate::reminders::{ChannelSpec, Reminders};
@@ -72,9 +73,12 @@ pub(crate) struct Handler {
     guild: Option<GuildId>,
     defer_after: Duration,
     me: OnceLock<UserId>,
-    logins: Mutex<LoginBudget>,
-    /// Asks the run loop to close the gateway for a while.
+    /// Gateway logins, shared with the watchdog, which asks before it restarts a shard.
+    logins: Arc<Mutex<LoginBudget>>,
+    /// Asks the run loop to close the gateway for a while (zero: restart the client now).
     pause: mpsc::UnboundedSender<Duration>,
+    /// Every event is a sign of life for the watchdog.
+    pulse: Arc<Pulse>,
     /// The reminders, when the bot runs them.
     desk: Option<Arc<Desk>>,
 }
@@ -95,10 +99,19 @@ impl Handler {
             guild,
             defer_after,
             me: OnceLock::new(),
-            logins: Mutex::new(logins),
+            logins: Arc::new(Mutex::new(logins)),
             pause,
+            pulse: Arc::new(Pulse::default()),
             desk: desk.map(Arc::new),
         })
+    }
+}
+
+impl Handler {
+    /// What the watchdog of one client needs: the events' pulse, the login budget and the way
+    /// to ask the run loop for a pause or a new client.
+    pub(crate) fn watchdog_links(&self) -> (Arc<Pulse>, Arc<Mutex<LoginBudget>>, mpsc::UnboundedSender<Duration>) {
+        (Arc::clone(&self.pulse), Arc::clone(&self.logins), self.pause.clone())
     }
 }
 
@@ -124,7 +137,8 @@ fn finish(started: Instant, result: &Result<(), SendError>) {
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
-    async fn ready(&self, _ctx: Context, ready: Ready) {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        self.pulse.beat(ctx.shard_id.0);
         let span = tracing::info_span!("event", kind = "ready");
         async {
             let started = Instant::now();
@@ -148,16 +162,19 @@ impl EventHandler for Handler {
         .await;
     }
 
-    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
+        self.pulse.beat(ctx.shard_id.0);
         tracing::info!(kind = "resumed", "gateway session resumed");
     }
 
-    async fn message(&self, _ctx: Context, message: Message) {
+    async fn message(&self, ctx: Context, message: Message) {
+        self.pulse.beat(ctx.shard_id.0);
         let span = tracing::info_span!("event", kind = "message", dm = message.guild_id.is_none());
         self.on_message(message).instrument(span).await;
     }
 
-    async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        self.pulse.beat(ctx.shard_id.0);
         match interaction {
             Interaction::Command(command) => {
                 let span = tracing::info_span!("event", kind = "command", command = %command.data.name);

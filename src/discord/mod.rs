@@ -6,6 +6,7 @@
 //! - [`render`] turns a [`crate::reply::Reply`] into embeds and buttons within Discord's limits.
 //! - [`outbox`] is the one way out: retries, error codes, logging.
 //! - [`convert`] holds the pure serenity-to-core conversions.
+//! - [`watchdog`] restarts a shard that has gone silent (no event, no heartbeat ACK).
 //! - The [`outbox::Outbox`] implements the reminders' delivery port
 //!   ([`crate::reminders::scheduler::Deliver`]), mapping Discord's error codes.
 //!
@@ -32,6 +33,7 @@ mod handler;
 pub mod logins;
 pub mod outbox;
 pub mod render;
+pub mod watchdog;
 
 use std::fmt;
 use std::future::Future;
@@ -110,6 +112,13 @@ pub struct RunOptions {
     pub max_logins: usize,
     /// The window of [`RunOptions::max_logins`].
     pub login_window: Duration,
+    /// The gateway's heartbeat interval, as Discord's HELLO gives it (41.25 s); the watchdog
+    /// restarts a shard with no event or heartbeat ACK for twice this plus
+    /// [`RunOptions::watchdog_margin`] (see [`watchdog`]).
+    pub heartbeat_interval: Duration,
+    /// The watchdog's margin over two heartbeat intervals; more than serenity's own recovery
+    /// (about 10 s), so the watchdog acts only where serenity would stay silent.
+    pub watchdog_margin: Duration,
     /// The reminders to run beside the gateway; `None` answers the reminder commands with
     /// [`NO_REMINDERS`] and runs no scheduler.
     pub reminders: Option<RemindersSetup>,
@@ -147,6 +156,8 @@ impl Default for RunOptions {
             // 30 an hour is at most 720 a day, under Discord's 1,000.
             max_logins: 30,
             login_window: Duration::from_secs(3600),
+            heartbeat_interval: Duration::from_millis(41_250),
+            watchdog_margin: Duration::from_secs(15),
             reminders: None,
         }
     }
@@ -253,6 +264,16 @@ async fn gateway(
             client = builder => match client {
                 Ok(mut client) => {
                     let manager = client.shard_manager.clone();
+                    let (pulse, logins, pauses) = handler.watchdog_links();
+                    let watchdog = watchdog::Watchdog::new(options.heartbeat_interval, options.watchdog_margin);
+                    // Dropped with this client: each client has its own watchdog.
+                    let _watchdog = AbortOnDrop(tokio::spawn(watchdog::watch(
+                        manager.clone(),
+                        pulse,
+                        watchdog,
+                        logins,
+                        pauses,
+                    )));
                     let start = client.start();
                     tokio::pin!(start);
                     tokio::select! {
@@ -278,6 +299,10 @@ async fn gateway(
             () = &mut shutdown => return Ok(()),
         };
         let failure = match failure {
+            Stopped::Pause(pause) if pause.is_zero() => {
+                tracing::info!("starting a new Discord client");
+                continue;
+            }
             Stopped::Pause(pause) => {
                 tracing::warn!(
                     pause_s = pause.as_secs(),
@@ -312,6 +337,15 @@ async fn gateway(
                 wait = (wait * 2).min(options.max_restart_wait);
             }
         }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

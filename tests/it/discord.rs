@@ -444,6 +444,58 @@ async fn an_op_7_reconnect_resumes() {
     resumes_and_keeps_answering(|harness| harness.fake.reconnect()).await;
 }
 
+/// The heartbeat interval the fake asks for in the watchdog test, and the watchdog's margin.
+const SHORT_HEARTBEAT: Duration = Duration::from_millis(500);
+const SHORT_MARGIN: Duration = Duration::from_millis(500);
+
+/// How soon after the gateway answers again the bot must be answering mentions: 8 s. That is
+/// the watchdog's deadline from the last sign of life (2 x 500 ms + 500 ms = 1.5 s), its check
+/// period (0.15 s), serenity's 5 s wait before it gives up on the stuck shard runner, and a new
+/// IDENTIFY, with over a second to spare (about 6.6 s measured).
+const RECOVERY_BOUND: Duration = Duration::from_secs(8);
+
+/// serenity 0.12.5 resumes a dropped connection on a WebSocket connect without a timeout: a
+/// gateway that accepts the connection and never completes the handshake leaves the shard
+/// waiting forever, silent (serenity issue 3369). Here the fake goes dark (no heartbeat ACKs,
+/// handshakes never answered), drops the connection, and comes back once the resume is stuck.
+/// The watchdog sees no event and no ACK for two intervals plus the margin, restarts the shard,
+/// and mentions are answered again, once each, within [`RECOVERY_BOUND`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_restarts_a_shard_left_silent_by_a_failed_resume() {
+    let fake = fake::FakeDiscord::start_with_heartbeat(SHORT_HEARTBEAT.as_millis().try_into().unwrap()).await;
+    let options = RunOptions { heartbeat_interval: SHORT_HEARTBEAT, watchdog_margin: SHORT_MARGIN, ..test_options() };
+    let harness = Harness::start_on(fake, options, None).await;
+    barrier(&harness, 0).await;
+
+    harness.fake.go_dark();
+    harness.fake.drop_connection();
+    harness
+        .fake
+        .wait_until(Duration::from_secs(10), "a resume stuck in its handshake", |fake| fake.stats().stalled >= 1)
+        .await;
+    assert_eq!(harness.fake.stats().resumes, 0, "the resume never got through");
+    harness.fake.come_back();
+    let back = std::time::Instant::now();
+
+    harness.fake.wait_until(RECOVERY_BOUND, "a new session", |fake| fake.stats().identifies >= 2).await;
+    let id = harness.fake.next_id();
+    let content = format!("{} my calf twitches when I walk", mention());
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]));
+    harness
+        .fake
+        .wait_until(RECOVERY_BOUND.saturating_sub(back.elapsed()), "the mention answered", |fake| {
+            fake.count("POST", "/messages") >= 2
+        })
+        .await;
+    let answers = harness.fake.calls_to("POST", "/messages");
+    assert_eq!(answers.last().unwrap().body["nonce"], json!(format!("r{id}")), "the mention, answered");
+    barrier(&harness, 2).await;
+    assert_eq!(harness.fake.count("POST", "/messages"), 3, "each message answered once: one shard, not two");
+    let stats = harness.fake.stats();
+    assert_eq!((stats.identifies, stats.stalled), (2, 1), "one restart, one new login: {stats:?}");
+    harness.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_4004_ends_with_a_clear_token_error() {
     let harness = Harness::start().await;

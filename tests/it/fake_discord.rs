@@ -3,7 +3,9 @@
 //! REST (axum) records every call (method, path, JSON body) and answers like Discord; programmable
 //! faults make the next matching calls fail. The gateway (tokio-tungstenite) speaks HELLO,
 //! IDENTIFY → READY, heartbeats, RESUME → RESUMED, and lets tests dispatch events, close the
-//! connection with a code, drop it, or send RECONNECT. `GET /api/v10/gateway` returns its URL.
+//! connection with a code, drop it, or send RECONNECT. It can also go dark, as a gateway that
+//! half-fails does: heartbeats go unanswered and new connections are accepted but never get the
+//! WebSocket handshake. `GET /api/v10/gateway` returns its URL.
 //!
 //! Shared by the integration tests and `benches/discord.rs` (included there with `#[path]`).
 
@@ -109,6 +111,10 @@ pub struct GatewayStats {
     pub disconnects: u64,
     /// Close frames with code 1000 (a clean goodbye) received from the client.
     pub clean_closes: u64,
+    /// Connections accepted while dark and left hanging before the WebSocket handshake.
+    pub stalled: u64,
+    /// Heartbeats left unanswered while dark.
+    pub unanswered_heartbeats: u64,
 }
 
 struct Shared {
@@ -120,6 +126,10 @@ struct Shared {
     next_id: AtomicU64,
     ws_url: String,
     heartbeat_interval_ms: u64,
+    /// While set, heartbeats get no ACK and new connections stall before the handshake.
+    dark: std::sync::atomic::AtomicBool,
+    /// Stalled connections, held open until the fake is dropped.
+    stalled: Mutex<Vec<TcpStream>>,
     /// Bumped on every change, so waiters can re-check.
     version: watch::Sender<u64>,
 }
@@ -167,6 +177,8 @@ impl FakeDiscord {
             next_id: AtomicU64::new(1_500_000_000_000_000_000),
             ws_url,
             heartbeat_interval_ms: interval_ms,
+            dark: std::sync::atomic::AtomicBool::new(false),
+            stalled: Mutex::new(Vec::new()),
             version: watch::channel(0).0,
         });
         let app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
@@ -176,6 +188,13 @@ impl FakeDiscord {
         let gateway_shared = Arc::clone(&shared);
         let gateway_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gateway.accept().await {
+                if gateway_shared.dark.load(Ordering::SeqCst) {
+                    // Accepted, then never answered: the client waits for the handshake.
+                    gateway_shared.stalled.lock().unwrap().push(stream);
+                    gateway_shared.stats.lock().unwrap().stalled += 1;
+                    gateway_shared.bump();
+                    continue;
+                }
                 tokio::spawn(connection(stream, Arc::clone(&gateway_shared)));
             }
         });
@@ -263,6 +282,18 @@ impl FakeDiscord {
     /// Drops the current connection's TCP stream without a close frame.
     pub fn drop_connection(&self) {
         self.command(GatewayCommand::Drop);
+    }
+
+    /// Goes dark: heartbeats get no ACK, and new connections are accepted but never answered
+    /// (the client is left waiting for the WebSocket handshake, which never comes).
+    pub fn go_dark(&self) {
+        self.shared.dark.store(true, Ordering::SeqCst);
+    }
+
+    /// Answers again: heartbeats are acknowledged and new connections work. Connections that
+    /// stalled while dark stay stalled, as a half-open connection does.
+    pub fn come_back(&self) {
+        self.shared.dark.store(false, Ordering::SeqCst);
     }
 
     /// Sends op 7 RECONNECT.
@@ -408,6 +439,15 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { break };
                 let reply = match payload["op"].as_u64() {
+                    Some(1) if shared.dark.load(Ordering::SeqCst) => {
+                        {
+                            let mut stats = shared.stats.lock().unwrap();
+                            stats.heartbeats += 1;
+                            stats.unanswered_heartbeats += 1;
+                        }
+                        shared.bump();
+                        None
+                    }
                     Some(1) => {
                         shared.stats.lock().unwrap().heartbeats += 1;
                         Some(json!({"op": 11}))
