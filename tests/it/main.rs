@@ -4,6 +4,7 @@ mod analyzer;
 mod catalogue;
 mod cli;
 mod console;
+mod deploy;
 mod discord;
 mod discord_replies;
 mod fake_discord;
