@@ -20,7 +20,7 @@
 //! checked every tenth of an interval, and answers again some 10 s later (serenity's 5 s wait on
 //! the stuck runner, then a new IDENTIFY): under two minutes in all.
 //!
-//! The decisions are the pure [`Watchdog`]; [`watch`] is the thin loop over serenity.
+//! The decisions are the pure [`Watchdog`]; `watch` is the thin loop over serenity.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
