@@ -292,6 +292,7 @@ impl Bot {
             "/tips kind: prevention or treatment tips",
             "/remind set time timezone: a daily hydration DM (also /remind show, off, snooze)",
             "/hydration set channel time timezone: a daily hydration ping in a channel (admins)",
+            "/helpchannel add channel: I answer every question about cramps there, no mention needed (admins)",
             "/forget: delete everything stored about you",
             "/about: what I am and am not, sources and privacy",
         ]

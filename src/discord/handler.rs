@@ -21,8 +21,9 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::NO_REMINDERS;
-use super::commands::{self, Invoker, NEEDS_SERVER, ReminderCommand};
-use super::convert::{self, Addressed, Incoming, OwnedRequest};
+use super::commands::{self, HelpChannelCommand, Invoker, NEEDS_SERVER, ReminderCommand};
+use super::convert::{self, Addressed, Incoming, OwnedRequest, Place};
+use super::help_channels::{HelpDesk, NO_DATABASE};
 use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
@@ -33,9 +34,10 @@ use crate::reminders::{ChannelSpec, Reminders};
 use crate::reply::{Reply, ReplyKind};
 use crate::store::{SqliteStore, StoreError};
 
-/// The reminder commands and the clock they read.
+/// The reminder commands, the help channels and the clock they read: what needs the database.
 pub(crate) struct Desk {
     pub(crate) reminders: Reminders<SqliteStore>,
+    pub(crate) help: Arc<HelpDesk>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -205,11 +207,18 @@ impl Handler {
             tracing::debug!(outcome = "ignored", "not a user message");
             return;
         }
+        let help = self.desk.as_ref().map(|desk| &desk.help);
         let incoming = Incoming {
             content: &message.content,
             author: message.author.id,
             author_is_bot: message.author.bot || message.webhook_id.is_some(),
-            is_dm: message.guild_id.is_none(),
+            place: if message.guild_id.is_none() {
+                Place::Dm
+            } else if help.is_some_and(|help| help.listens_in(message.channel_id.get())) {
+                Place::HelpChannel
+            } else {
+                Place::Channel
+            },
             mentions_me: message.mentions.iter().any(|user| user.id == me),
         };
         let request = match convert::addressed(&incoming, me) {
@@ -219,6 +228,10 @@ impl Handler {
             }
             Addressed::Hello => OwnedRequest::Help,
             Addressed::Ask(text) => OwnedRequest::Ask(text),
+            Addressed::Overheard(text) => {
+                self.on_help_channel_message(&message, text, started).await;
+                return;
+            }
         };
         let reference = MessageReference::from(&message).fail_if_not_exists(false);
         let out = match self.answer(request).await {
@@ -238,6 +251,24 @@ impl Handler {
                 tracing::warn!(error = ?err, "notices not shown");
             }
         }
+        finish(started, &result);
+    }
+
+    /// A message in a help channel that does not mention the bot: answered, as a reply, when it
+    /// is on topic and its author was not answered there within the cooldown; otherwise quiet.
+    async fn on_help_channel_message(&self, message: &Message, text: String, started: Instant) {
+        let Some(reply) = self.answer(OwnedRequest::Ask(text)).await else { return };
+        if reply.kind == ReplyKind::OffTopic {
+            tracing::debug!(outcome = "off_topic", "help channel message not about cramps");
+            return;
+        }
+        let may_answer = self.desk.as_ref().is_some_and(|desk| desk.help.may_answer(message.author.id.get()));
+        if !may_answer {
+            tracing::debug!(outcome = "cooldown", "answered this person moments ago");
+            return;
+        }
+        let reference = MessageReference::from(message).fail_if_not_exists(false);
+        let result = self.post_all(message.channel_id, message.id, render::messages(&reply, Some(&reference))).await;
         finish(started, &result);
     }
 
@@ -336,6 +367,12 @@ impl Handler {
             guild_id: command.guild_id.map(GuildId::get),
             channel_id: command.channel_id.get(),
         };
+        if let Some(help) = commands::help_channel_invocation(&command.data.name, subcommand, &sub_options, invoker) {
+            let task = self.help_channel_task(help);
+            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
+            return;
+        }
         if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
             let task = reminder_task(reminder, invoker.user_id);
             let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
@@ -398,8 +435,19 @@ impl Handler {
         finish(started, &result);
     }
 
-    /// Answers a reminder command (ephemeral text): directly when the store answers within
-    /// `defer_after`, else deferred first.
+    /// What to run for a `/helpchannel` command, on the same path as a reminder command; `Err`
+    /// is an answer needing no store.
+    fn help_channel_task(
+        &self,
+        command: Result<HelpChannelCommand, &'static str>,
+    ) -> Result<ReminderTask, &'static str> {
+        let command = command?;
+        let help = Arc::clone(&self.desk.as_ref().ok_or(NO_DATABASE)?.help);
+        Ok(Box::new(move |_, now| help.run(command, now)))
+    }
+
+    /// Answers a reminder or help-channel command (ephemeral text): directly when the store
+    /// answers within `defer_after`, else deferred first.
     async fn respond_reminder(
         &self,
         token: &str,

@@ -46,6 +46,8 @@ pub const GROUP_DM_ID: u64 = 1_300_000_000_000_000_003;
 pub const OTHER_GUILD_ID: u64 = 1_200_000_000_000_000_002;
 /// A channel of [`OTHER_GUILD_ID`].
 pub const OTHER_CHANNEL_ID: u64 = 1_300_000_000_000_000_004;
+/// Another human user.
+pub const OTHER_USER_ID: u64 = 1_400_000_000_000_000_003;
 /// Another bot.
 pub const OTHER_BOT_ID: u64 = 1_400_000_000_000_000_002;
 /// The token the fake expects.
@@ -115,6 +117,8 @@ pub struct GatewayStats {
     pub stalled: u64,
     /// Heartbeats left unanswered while dark.
     pub unanswered_heartbeats: u64,
+    /// The gateway intents of the last IDENTIFY.
+    pub intents: u64,
 }
 
 struct Shared {
@@ -453,7 +457,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                         Some(json!({"op": 11}))
                     }
                     Some(2) => {
-                        shared.stats.lock().unwrap().identifies += 1;
+                        {
+                            let mut stats = shared.stats.lock().unwrap();
+                            stats.identifies += 1;
+                            stats.intents = payload["d"]["intents"].as_u64().unwrap_or(0);
+                        }
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
                         Some(json!({"op": 0, "t": "READY", "s": seq, "d": ready(&shared.ws_url)}))
                     }

@@ -8,6 +8,7 @@ mod deploy;
 mod discord;
 mod discord_replies;
 mod fake_discord;
+mod help_channels;
 mod reminders;
 mod reminders_discord;
 mod replies;
