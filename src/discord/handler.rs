@@ -107,9 +107,7 @@ impl Handler {
             desk: desk.map(Arc::new),
         })
     }
-}
 
-impl Handler {
     /// What the watchdog of one client needs: the events' pulse, the login budget and the way
     /// to ask the run loop for a pause or a new client.
     pub(crate) fn watchdog_links(&self) -> (Arc<Pulse>, Arc<Mutex<LoginBudget>>, mpsc::UnboundedSender<Duration>) {

@@ -650,17 +650,20 @@ fn take_lines(lines: &mut VecDeque<String>, cap: usize, fresh: usize) -> Option<
         return None;
     }
     let mut out = String::new();
+    let mut used = 0;
     while let Some(line) = lines.front() {
         let separator = usize::from(!out.is_empty());
-        if units(&out) + separator + units(line) <= cap {
+        let line_units = units(line);
+        if used + separator + line_units <= cap {
             if separator == 1 {
                 out.push('\n');
             }
             out.push_str(line);
+            used += separator + line_units;
             lines.pop_front();
             continue;
         }
-        if out.is_empty() && units(line) > fresh {
+        if out.is_empty() && line_units > fresh {
             let (head, tail) = split_at_units(line, cap);
             out.push_str(head);
             let tail = tail.trim_start().to_owned();
