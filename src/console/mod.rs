@@ -89,6 +89,9 @@ pub fn parse(line: &str) -> Line<'_> {
         "help" => Line::Request(Request::Help),
         "quit" | "exit" => Line::Quit,
         "remind" | "hydration" | "forget" => Line::Remind(command),
+        "helpchannel" => Line::Invalid(
+            "Help channels (/helpchannel) are channels of a Discord server; here, every line is answered.".to_owned(),
+        ),
         _ => Line::Invalid(format!("Unknown command /{name}. Try /help.")),
     }
 }
@@ -412,7 +415,7 @@ mod tests {
 
     #[test]
     fn bad_commands_say_what_to_do() {
-        for line in ["/cause", "/ask", "/tips later", "/frobnicate"] {
+        for line in ["/cause", "/ask", "/tips later", "/frobnicate", "/helpchannel add"] {
             assert!(matches!(parse(line), Line::Invalid(_)), "{line}");
         }
         assert!(matches!(parse(&"a".repeat(MAX_TEXT_BYTES + 1)), Line::Invalid(_)));
