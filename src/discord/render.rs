@@ -762,7 +762,7 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
 /// given; the buttons go under the last. Mentions parse nothing.
 pub fn messages(reply: &Reply, reference: Option<&MessageReference>) -> Vec<CreateMessage> {
     let planned = message_embeds(reply);
-    let last = planned.len() - 1;
+    let last = planned.len().saturating_sub(1);
     planned
         .into_iter()
         .enumerate()
