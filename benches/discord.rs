@@ -2,6 +2,8 @@
 //!
 //! - criterion `discord/round_trip`: one DM dispatched on the gateway until its reply reaches the
 //!   fake's REST endpoint, one at a time;
+//! - criterion `discord/render/*`: laying a reply out as Discord messages, for the benchmark's
+//!   typical answer and for the longest analysis (eight warnings and three causes, two messages);
 //! - a paced run at about 200 events/s that prints p50 and p99 of the same latency (goal: p99
 //!   at most 5 ms);
 //! - the resident memory (`VmRSS`) of a real `crampbot run` process after READY (goal: at most
@@ -61,6 +63,24 @@ fn round_trip(c: &mut Criterion) {
         });
     });
     runtime.block_on(harness.stop()).expect("clean stop");
+}
+
+fn render(c: &mut Criterion) {
+    let bot = support::test_bot();
+    let typical = bot.ask("my calf twitches on walks");
+    let sentences = "My calf is swollen, warm and red after a long flight. I have chest pain and I am short of breath. \
+                     My back hurts with numbness in the groin and I can't control my bladder. Dark brown urine after a \
+                     marathon. I feel dizzy and confused after walking in the heat. My foot is cold, pale and I can't \
+                     feel a pulse. I heard a pop in my calf and can't walk on it. The twitching spreads and my leg is \
+                     getting weaker. I am dehidrated and on water pills and statins. New running shoes and flat feet. \
+                     Low magnesium and vitamin B12, vegan diet. ";
+    let longest = bot.ask(&sentences.repeat(4).chars().take(4000).collect::<String>());
+    c.bench_function("discord/render/typical", |b| {
+        b.iter(|| crampbot::discord::render::messages(std::hint::black_box(&typical), None));
+    });
+    c.bench_function("discord/render/longest", |b| {
+        b.iter(|| crampbot::discord::render::messages(std::hint::black_box(&longest), None));
+    });
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -162,7 +182,7 @@ fn process_rss() -> (u64, bool) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = round_trip
+    targets = round_trip, render
 }
 
 fn main() {

@@ -171,11 +171,12 @@ impl Bot {
         reply.with_alerts(alerts, catalogue)
     }
 
-    /// The full card of one cause. `query` may be an id, a name, a synonym or close to one;
-    /// anything else gets a not-found reply with suggestions.
+    /// The full card of one cause. `query` may be an id, a name, a synonym, or close to exactly
+    /// one cause (a typo such as "sciatca"); anything else gets a not-found reply with
+    /// suggestions.
     pub fn cause_card(&self, query: &str) -> Reply {
         let catalogue = self.catalogue();
-        let Some(cause) = self.resolve_cause(query) else {
+        let Some(cause) = self.resolve_cause(query).or_else(|| self.only_close_cause(query)) else {
             let mut reply = Reply::new(ReplyKind::NotFound, "No cause by that name", catalogue);
             let suggestions = self.autocomplete_cause(query);
             reply.intro = Some(if suggestions.is_empty() {
@@ -292,6 +293,7 @@ impl Bot {
             "/tips kind: prevention or treatment tips",
             "/remind set time timezone: a daily hydration DM (also /remind show, off, snooze)",
             "/hydration set channel time timezone: a daily hydration ping in a channel (admins)",
+            "/helpchannel add channel: I answer every question about cramps there, no mention needed (admins)",
             "/forget: delete everything stored about you",
             "/about: what I am and am not, sources and privacy",
         ]
@@ -333,6 +335,16 @@ impl Bot {
                 Choice { name: truncate_chars(&cause.name, MAX_CHOICE_CHARS), value: cause.id.clone() }
             })
             .collect()
+    }
+
+    /// The cause `query` is close to when it is close to exactly one (as autocomplete judges
+    /// closeness); with two or more, the user is asked which.
+    fn only_close_cause(&self, query: &str) -> Option<&Cause> {
+        let mut close = self.autocomplete_cause(query).into_iter();
+        match (close.next(), close.next()) {
+            (Some(only), None) => self.catalogue().causes.iter().find(|cause| cause.id == only.value),
+            _ => None,
+        }
     }
 
     /// The cause a submitted `/cause` value names: its id, name or a synonym, ignoring case.

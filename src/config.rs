@@ -65,6 +65,8 @@ pub struct RawDiscord {
     pub api_base: Option<String>,
     /// Register commands to this guild only (instant, for development).
     pub guild_id: Option<u64>,
+    /// Ask for the privileged Message Content intent (needed by help channels).
+    pub message_content: Option<bool>,
 }
 
 /// `[knowledge]` as written.
@@ -130,6 +132,9 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Guild for instant command registration.
     pub guild_id: Option<u64>,
+    /// Whether to ask Discord for the privileged Message Content intent, without which the bot
+    /// cannot read messages that do not mention it (and so cannot serve help channels).
+    pub message_content: bool,
 }
 
 /// Validated `[reminders]`.
@@ -206,6 +211,18 @@ impl Config {
                 message: format!("{guild:?} is not a Discord id (a positive whole number)"),
             })?);
         }
+        if let Some(flag) = env("CRAMPBOT_MESSAGE_CONTENT") {
+            raw.discord.message_content = Some(match flag.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" | "" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "CRAMPBOT_MESSAGE_CONTENT".into(),
+                        message: format!("{flag:?} is not true or false"),
+                    });
+                }
+            });
+        }
         if let Some(dir) = env("CRAMPBOT_KNOWLEDGE") {
             raw.knowledge.dir = Some(PathBuf::from(dir));
         }
@@ -271,7 +288,12 @@ impl Config {
         }
         Ok(Config {
             log_filter: log_filter(requested_filter.as_deref()),
-            discord: DiscordConfig { token, api_base, guild_id: raw.discord.guild_id },
+            discord: DiscordConfig {
+                token,
+                api_base,
+                guild_id: raw.discord.guild_id,
+                message_content: raw.discord.message_content.unwrap_or(false),
+            },
             knowledge_dir: raw.knowledge.dir,
             reminders: RemindersConfig {
                 database,

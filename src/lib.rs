@@ -14,6 +14,8 @@
 //! - [`discord`]: the serenity adapter: events, slash commands, embeds, and the outbox that every
 //!   message goes through (retries, typed Discord error codes).
 //! - [`console`]: `crampbot chat`, the bot in a terminal.
+//! - [`help_channels`]: the channels where the bot answers on-topic messages without a mention,
+//!   and the per-person cooldown there.
 //! - [`reminders`]: daily hydration reminders: schedule maths (pure), the commands front ends
 //!   call, and the scheduler that claims due reminders and hands them to a delivery port.
 //! - [`store`]: persistence of reminder subscriptions and deliveries behind a narrow trait;
@@ -38,6 +40,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod discord;
+pub mod help_channels;
 pub mod knowledge;
 pub mod reminders;
 pub mod reply;

@@ -1,8 +1,10 @@
 //! `crampbot chat`: the bot in a terminal, with the same core and the same answers as
 //! `crampbot ask` and Discord.
 //!
-//! Each line is parsed by the pure [`parse`] into a [`Line`], then answered. Works with piped
-//! input too (no prompt when stdin is not a terminal), which is how the tests drive it.
+//! Each line is parsed by the pure [`parse`] into a [`Line`], then answered. Commands take
+//! their options positionally (`/cause sciatica`) or in Discord's form (`/cause name:sciatica`,
+//! `/remind set time:07:30 timezone:Europe/London`), so what works on Discord works here. Works
+//! with piped input too (no prompt when stdin is not a terminal), which is how the tests drive it.
 //!
 //! # Reminders
 //!
@@ -60,6 +62,18 @@ pub fn parse(line: &str) -> Line<'_> {
     };
     let (name, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
     let rest = rest.trim();
+    // Discord's option form (`/cause name:sciatica`) says the same as the positional one.
+    let option = |keys: &[&'static str]| {
+        discord_options(rest, keys)
+            .and_then(|options| options.into_iter().find(|(name, _)| *name == keys[0]))
+            .map_or(rest, |(_, value)| value)
+    };
+    let rest = match name.to_lowercase().as_str() {
+        "ask" => option(&["description", "private"]),
+        "cause" => option(&["name"]),
+        "tips" => option(&["kind"]),
+        _ => rest,
+    };
     match name.to_lowercase().as_str() {
         "ask" if rest.is_empty() => Line::Invalid("Usage: /ask DESCRIPTION".to_owned()),
         "ask" => Line::Request(Request::Ask(rest)),
@@ -75,12 +89,40 @@ pub fn parse(line: &str) -> Line<'_> {
         "help" => Line::Request(Request::Help),
         "quit" | "exit" => Line::Quit,
         "remind" | "hydration" | "forget" => Line::Remind(command),
+        "helpchannel" => Line::Invalid(
+            "Help channels (/helpchannel) are channels of a Discord server; here, every line is answered.".to_owned(),
+        ),
         _ => Line::Invalid(format!("Unknown command /{name}. Try /help.")),
     }
 }
 
+/// The options of a command in Discord's form, `key:value` with `key` one of `keys`, as slices
+/// of `rest`; a value runs to the next `key:` (so `name:nerve issues` is one value). `None` when
+/// `rest` does not start with one of `keys` followed by a colon: the positional form.
+pub fn discord_options<'a, 'k>(rest: &'a str, keys: &[&'k str]) -> Option<Vec<(&'k str, &'a str)>> {
+    let key_of = |word: &str| {
+        let (key, _) = word.split_once(':')?;
+        keys.iter().copied().find(|known| known.eq_ignore_ascii_case(key))
+    };
+    let mut options: Vec<(&'k str, usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for word in rest.split_whitespace() {
+        let start = offset + rest[offset..].find(word).unwrap_or(0);
+        let end = start + word.len();
+        offset = end;
+        if let Some(key) = key_of(word) {
+            options.push((key, start + key.len() + 1, end));
+        } else if let Some(last) = options.last_mut() {
+            last.2 = end;
+        } else {
+            return None;
+        }
+    }
+    (!options.is_empty()).then(|| options.into_iter().map(|(key, start, end)| (key, rest[start..end].trim())).collect())
+}
+
 /// Usage of the console's reminder commands.
-pub const REMIND_USAGE: &str = "Usage: /remind set HH:MM ZONE [silent] (e.g. /remind set 09:00 Europe/London), /remind show, /remind off, /remind snooze [30|60], /forget";
+pub const REMIND_USAGE: &str = "Usage: /remind set HH:MM ZONE [silent] (e.g. /remind set 09:00 Europe/London, or /remind set time:09:00 timezone:Europe/London as on Discord), /remind show, /remind off, /remind snooze [30|60], /forget";
 
 /// The reminder commands of a console session: the store and the clock.
 pub struct ConsoleReminders {
@@ -94,7 +136,22 @@ pub struct ConsoleReminders {
 /// [`CONSOLE_USER_ID`]; `None` reminders (no database) say so. Discord timestamps are shown as
 /// UTC times.
 pub fn remind(reminders: Option<&ConsoleReminders>, command: &str) -> String {
-    let words: Vec<&str> = command.split_whitespace().collect();
+    let mut words: Vec<&str> = command.split_whitespace().collect();
+    // `/remind set time:07:30 timezone:Europe/London silent:true` and `/remind snooze
+    // minutes:60`, as on Discord, become the positional form.
+    if let [name, subcommand, ..] = words[..] {
+        let rest = command.trim_start()[name.len()..].trim_start()[subcommand.len()..].trim_start();
+        if let Some(options) = discord_options(rest, &["time", "timezone", "silent", "minutes"]) {
+            let value = |key: &str| options.iter().find(|(option, _)| *option == key).map(|(_, value)| *value);
+            words = vec![name, subcommand];
+            words.extend(value("time"));
+            words.extend(value("timezone"));
+            words.extend(value("minutes"));
+            if value("silent").is_some_and(|silent| silent.eq_ignore_ascii_case("true")) {
+                words.push("silent");
+            }
+        }
+    }
     let lower: Vec<String> = words.iter().map(|word| word.to_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     if lower.first() == Some(&"hydration") {
@@ -340,8 +397,25 @@ mod tests {
     }
 
     #[test]
+    fn discords_option_form_reads_like_the_positional_one() {
+        assert_eq!(parse("/cause name:nerve issues"), Line::Request(Request::Cause("nerve issues")));
+        assert_eq!(parse("/tips kind:treatment"), Line::Request(Request::Tips(TipsKind::Treatment)));
+        assert_eq!(
+            parse("/ask description:my calf twitches private:true"),
+            Line::Request(Request::Ask("my calf twitches"))
+        );
+        assert_eq!(parse("/cause sciatica"), Line::Request(Request::Cause("sciatica")));
+        assert_eq!(
+            discord_options("time:07:30 timezone:Europe/London silent:true", &["time", "timezone", "silent"]),
+            Some(vec![("time", "07:30"), ("timezone", "Europe/London"), ("silent", "true")])
+        );
+        assert_eq!(discord_options("07:30 Europe/London", &["time", "timezone"]), None);
+        assert_eq!(discord_options("note: my calf", &["name"]), None);
+    }
+
+    #[test]
     fn bad_commands_say_what_to_do() {
-        for line in ["/cause", "/ask", "/tips later", "/frobnicate"] {
+        for line in ["/cause", "/ask", "/tips later", "/frobnicate", "/helpchannel add"] {
             assert!(matches!(parse(line), Line::Invalid(_)), "{line}");
         }
         assert!(matches!(parse(&"a".repeat(MAX_TEXT_BYTES + 1)), Line::Invalid(_)));

@@ -3,7 +3,7 @@
 //!
 //! To add a command: add a row to [`COMMANDS`] with a function that builds its [`CreateCommand`],
 //! and an arm in [`invocation`] (or, for a command that is not a [`Request`], in
-//! [`reminder_invocation`], which the handler tries first).
+//! [`reminder_invocation`] or [`help_channel_invocation`], which the handler tries first).
 
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::model::application::{CommandOptionType, InstallationContext, InteractionContext};
@@ -30,6 +30,7 @@ pub const COMMANDS: &[CommandDef] = &[
     CommandDef { name: "tips", build: tips },
     CommandDef { name: "remind", build: remind },
     CommandDef { name: "hydration", build: hydration },
+    CommandDef { name: "helpchannel", build: helpchannel },
     CommandDef { name: "forget", build: forget },
     CommandDef { name: "about", build: about },
     CommandDef { name: "help", build: help },
@@ -40,11 +41,25 @@ pub fn definitions() -> Vec<CreateCommand> {
     COMMANDS.iter().map(|def| (def.build)()).collect()
 }
 
-/// Information commands work in servers and in DMs with the bot.
+/// Commands that work wherever the app is: installed to a server (`Guild`) or to a user's account
+/// (`User`), and used in a server, a DM with the bot, or a DM or group DM between other people
+/// (`PrivateChannel`, reachable only through a user install). They answer through the interaction
+/// alone, so they work where the bot is not a member.
 fn everywhere(command: CreateCommand) -> CreateCommand {
+    command.integration_types(vec![InstallationContext::Guild, InstallationContext::User]).contexts(vec![
+        InteractionContext::Guild,
+        InteractionContext::BotDm,
+        InteractionContext::PrivateChannel,
+    ])
+}
+
+/// Commands that configure a server: installed with the server only, used in it, and by people
+/// who can manage it.
+fn server_only(command: CreateCommand) -> CreateCommand {
     command
         .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild, InteractionContext::BotDm])
+        .contexts(vec![InteractionContext::Guild])
+        .default_member_permissions(Permissions::MANAGE_GUILD)
 }
 
 fn ask() -> CreateCommand {
@@ -153,35 +168,54 @@ fn hydration() -> CreateCommand {
             .required(required)
             .channel_types(vec![ChannelType::Text, ChannelType::News])
     };
-    CreateCommand::new("hydration")
-        .description("A daily hydration reminder in a channel (server managers)")
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![InteractionContext::Guild])
-        .default_member_permissions(Permissions::MANAGE_GUILD)
-        .add_option(
-            subcommand("set", "Post a daily reminder in a channel at a local time")
-                .add_sub_option(channel(true, "Where to post"))
-                .add_sub_option(time_option())
-                .add_sub_option(zone_option())
-                .add_sub_option(CreateCommandOption::new(
-                    CommandOptionType::Role,
-                    "role",
-                    "The one role to mention (optional)",
-                ))
-                .add_sub_option(CreateCommandOption::new(
-                    CommandOptionType::Boolean,
-                    "silent",
-                    "Post without a push notification",
-                )),
-        )
-        .add_option(
-            subcommand("off", "Stop a channel's daily reminder")
-                .add_sub_option(channel(false, "The channel (default: this one)")),
-        )
-        .add_option(
-            subcommand("show", "A channel's daily reminder")
-                .add_sub_option(channel(false, "The channel (default: this one)")),
-        )
+    server_only(
+        CreateCommand::new("hydration").description("A daily hydration reminder in a channel (server managers)"),
+    )
+    .add_option(
+        subcommand("set", "Post a daily reminder in a channel at a local time")
+            .add_sub_option(channel(true, "Where to post"))
+            .add_sub_option(time_option())
+            .add_sub_option(zone_option())
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Role,
+                "role",
+                "The one role to mention (optional)",
+            ))
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "silent",
+                "Post without a push notification",
+            )),
+    )
+    .add_option(
+        subcommand("off", "Stop a channel's daily reminder")
+            .add_sub_option(channel(false, "The channel (default: this one)")),
+    )
+    .add_option(
+        subcommand("show", "A channel's daily reminder")
+            .add_sub_option(channel(false, "The channel (default: this one)")),
+    )
+}
+
+fn helpchannel() -> CreateCommand {
+    let channel = |required: bool, description: &str| {
+        CreateCommandOption::new(CommandOptionType::Channel, "channel", description)
+            .required(required)
+            .channel_types(vec![ChannelType::Text, ChannelType::News])
+    };
+    server_only(
+        CreateCommand::new("helpchannel")
+            .description("Channels where I answer every question about cramps without a mention (server managers)"),
+    )
+    .add_option(
+        subcommand("add", "Answer on-topic messages in a channel without a mention")
+            .add_sub_option(channel(true, "The channel")),
+    )
+    .add_option(
+        subcommand("remove", "Stop answering in a channel without a mention")
+            .add_sub_option(channel(false, "The channel (default: this one)")),
+    )
+    .add_option(subcommand("list", "This server's help channels"))
 }
 
 fn forget() -> CreateCommand {
@@ -308,6 +342,60 @@ pub fn reminder_invocation<'a>(
     Some(command)
 }
 
+/// A `/helpchannel` command, ready for the help desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpChannelCommand {
+    /// `/helpchannel add`.
+    Add {
+        /// The server.
+        guild_id: u64,
+        /// The channel.
+        channel_id: u64,
+    },
+    /// `/helpchannel remove`.
+    Remove {
+        /// The server.
+        guild_id: u64,
+        /// The channel.
+        channel_id: u64,
+    },
+    /// `/helpchannel list`.
+    List {
+        /// The server.
+        guild_id: u64,
+    },
+}
+
+/// Maps `/helpchannel` to a [`HelpChannelCommand`]: `None` for any other command, `Some(Err)`
+/// with what to say outside a server.
+pub fn help_channel_invocation(
+    name: &str,
+    subcommand: Option<&str>,
+    options: &[(&str, OptionValue<'_>)],
+    invoker: Invoker,
+) -> Option<Result<HelpChannelCommand, &'static str>> {
+    if name != "helpchannel" {
+        return None;
+    }
+    let Some(guild_id) = invoker.guild_id else { return Some(Err(NEEDS_SERVER_FOR_HELP)) };
+    let channel_id = options
+        .iter()
+        .find_map(|(name, value)| match value {
+            OptionValue::Id(id) if *name == "channel" => Some(*id),
+            _ => None,
+        })
+        .unwrap_or(invoker.channel_id);
+    Some(Ok(match subcommand {
+        Some("add") => HelpChannelCommand::Add { guild_id, channel_id },
+        Some("remove") => HelpChannelCommand::Remove { guild_id, channel_id },
+        _ => HelpChannelCommand::List { guild_id },
+    }))
+}
+
+/// What users read when `/helpchannel` is used outside a server.
+pub const NEEDS_SERVER_FOR_HELP: &str =
+    "Help channels are set in a server, by someone who can manage it. In DMs I answer every message anyway.";
+
 /// What a command invocation asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation<'a> {
@@ -371,7 +459,9 @@ mod tests {
             assert_eq!(json["name"], def.name);
             let invoker = Invoker { user_id: 1, guild_id: Some(2), channel_id: 3 };
             assert!(
-                invocation(def.name, &[]).is_some() || reminder_invocation(def.name, None, &[], invoker).is_some(),
+                invocation(def.name, &[]).is_some()
+                    || reminder_invocation(def.name, None, &[], invoker).is_some()
+                    || help_channel_invocation(def.name, None, &[], invoker).is_some(),
                 "{} has no invocation",
                 def.name
             );
@@ -426,6 +516,27 @@ mod tests {
         assert_eq!(reminder_invocation("hydration", Some("off"), &[], guild), Some(ReminderCommand::OffChannel(3)));
         assert_eq!(reminder_invocation("forget", None, &[], dm), Some(ReminderCommand::Forget));
         assert_eq!(reminder_invocation("ask", None, &[], dm), None);
+    }
+
+    #[test]
+    fn help_channel_invocations_need_a_server_and_default_to_this_channel() {
+        let guild = Invoker { user_id: 1, guild_id: Some(2), channel_id: 3 };
+        let add = [("channel", OptionValue::Id(9))];
+        assert_eq!(
+            help_channel_invocation("helpchannel", Some("add"), &add, guild),
+            Some(Ok(HelpChannelCommand::Add { guild_id: 2, channel_id: 9 }))
+        );
+        assert_eq!(
+            help_channel_invocation("helpchannel", Some("remove"), &[], guild),
+            Some(Ok(HelpChannelCommand::Remove { guild_id: 2, channel_id: 3 }))
+        );
+        assert_eq!(
+            help_channel_invocation("helpchannel", Some("list"), &[], guild),
+            Some(Ok(HelpChannelCommand::List { guild_id: 2 }))
+        );
+        let dm = Invoker { guild_id: None, ..guild };
+        assert_eq!(help_channel_invocation("helpchannel", Some("add"), &add, dm), Some(Err(NEEDS_SERVER_FOR_HELP)));
+        assert_eq!(help_channel_invocation("remind", Some("add"), &add, guild), None);
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum Addressed {
     Hello,
     /// A description to analyze (the mention removed).
     Ask(String),
+    /// A message in a help channel that does not mention the bot: answer it only if it is on
+    /// topic (and the person was not answered just before).
+    Overheard(String),
 }
 
 /// The facts about a message that decide whether the bot answers it.
@@ -27,20 +30,36 @@ pub struct Incoming<'a> {
     pub author: UserId,
     /// Whether the author is a bot (or a webhook).
     pub author_is_bot: bool,
-    /// Whether it was sent in a DM (no guild).
-    pub is_dm: bool,
+    /// Where it was sent.
+    pub place: Place,
     /// Whether Discord lists the bot among the message's user mentions.
     pub mentions_me: bool,
 }
 
-/// Decides whether and how to answer a message: every DM, and guild messages that mention the
-/// bot; never bots, webhooks or the bot itself.
+/// Where a message was sent, as far as answering it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A DM with the bot: every message is for it.
+    Dm,
+    /// A server channel: only mentions are.
+    Channel,
+    /// A help channel the bot can read: mentions, and on-topic messages without one.
+    HelpChannel,
+}
+
+/// Decides whether and how to answer a message: every DM, guild messages that mention the bot,
+/// and (if on topic) the rest of a help channel; never bots, webhooks or the bot itself.
 pub fn addressed(message: &Incoming<'_>, me: UserId) -> Addressed {
     if message.author_is_bot || message.author == me {
         return Addressed::Ignore;
     }
-    if !message.is_dm && !message.mentions_me && !mentions(message.content, me) {
-        return Addressed::Ignore;
+    if message.place != Place::Dm && !message.mentions_me && !mentions(message.content, me) {
+        let text = message.content.trim();
+        return if message.place == Place::HelpChannel && !text.is_empty() {
+            Addressed::Overheard(clip(text).to_owned())
+        } else {
+            Addressed::Ignore
+        };
     }
     let text = strip_mentions(message.content, me);
     if text.trim().is_empty() { Addressed::Hello } else { Addressed::Ask(clip(text.trim()).to_owned()) }
@@ -136,7 +155,25 @@ mod tests {
     const USER: UserId = UserId::new(7);
 
     fn incoming(content: &str, is_dm: bool, mentions_me: bool) -> Incoming<'_> {
-        Incoming { content, author: USER, author_is_bot: false, is_dm, mentions_me }
+        let place = if is_dm { Place::Dm } else { Place::Channel };
+        Incoming { content, author: USER, author_is_bot: false, place, mentions_me }
+    }
+
+    #[test]
+    fn a_help_channel_overhears_what_does_not_mention_the_bot() {
+        let mut message = incoming("my calf twitches", false, false);
+        message.place = Place::HelpChannel;
+        assert_eq!(addressed(&message, ME), Addressed::Overheard("my calf twitches".into()));
+        let mut mention = incoming("<@42> my calf", false, true);
+        mention.place = Place::HelpChannel;
+        assert_eq!(addressed(&mention, ME), Addressed::Ask("my calf".into()), "a mention is a mention");
+        let mut empty = incoming("  ", false, false);
+        empty.place = Place::HelpChannel;
+        assert_eq!(addressed(&empty, ME), Addressed::Ignore, "no content (an image, or no intent)");
+        let mut from_bot = incoming("my calf twitches", false, false);
+        from_bot.place = Place::HelpChannel;
+        from_bot.author_is_bot = true;
+        assert_eq!(addressed(&from_bot, ME), Addressed::Ignore);
     }
 
     #[test]

@@ -11,30 +11,33 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serenity::all::{
-    ApplicationId, CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    EditInteractionResponse, EventHandler, GuildId, Interaction, InteractionId, Message, MessageReference, MessageType,
-    Ready, ResumedEvent, UserId,
+    ApplicationId, ChannelId, CommandInteraction, ComponentInteraction, Context, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GuildId, Interaction, InteractionId, Message, MessageId, MessageReference,
+    MessageType, Ready, ResumedEvent, UserId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::NO_REMINDERS;
-use super::commands::{self, Invoker, NEEDS_SERVER, ReminderCommand};
-use super::convert::{self, Addressed, Incoming, OwnedRequest};
+use super::commands::{self, HelpChannelCommand, Invoker, NEEDS_SERVER, ReminderCommand};
+use super::convert::{self, Addressed, Incoming, OwnedRequest, Place};
+use super::help_channels::{HelpDesk, NO_DATABASE};
 use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
+use super::watchdog::Pulse;
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
 use crate::clock::Clock;
 use crate::reminders::{ChannelSpec, Reminders};
 use crate::reply::{Reply, ReplyKind};
 use crate::store::{SqliteStore, StoreError};
 
-/// The reminder commands and the clock they read.
+/// The reminder commands, the help channels and the clock they read: what needs the database.
 pub(crate) struct Desk {
     pub(crate) reminders: Reminders<SqliteStore>,
+    pub(crate) help: Arc<HelpDesk>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -72,9 +75,12 @@ pub(crate) struct Handler {
     guild: Option<GuildId>,
     defer_after: Duration,
     me: OnceLock<UserId>,
-    logins: Mutex<LoginBudget>,
-    /// Asks the run loop to close the gateway for a while.
+    /// Gateway logins, shared with the watchdog, which asks before it restarts a shard.
+    logins: Arc<Mutex<LoginBudget>>,
+    /// Asks the run loop to close the gateway for a while (zero: restart the client now).
     pause: mpsc::UnboundedSender<Duration>,
+    /// Every event is a sign of life for the watchdog.
+    pulse: Arc<Pulse>,
     /// The reminders, when the bot runs them.
     desk: Option<Arc<Desk>>,
 }
@@ -95,10 +101,17 @@ impl Handler {
             guild,
             defer_after,
             me: OnceLock::new(),
-            logins: Mutex::new(logins),
+            logins: Arc::new(Mutex::new(logins)),
             pause,
+            pulse: Arc::new(Pulse::default()),
             desk: desk.map(Arc::new),
         })
+    }
+
+    /// What the watchdog of one client needs: the events' pulse, the login budget and the way
+    /// to ask the run loop for a pause or a new client.
+    pub(crate) fn watchdog_links(&self) -> (Arc<Pulse>, Arc<Mutex<LoginBudget>>, mpsc::UnboundedSender<Duration>) {
+        (Arc::clone(&self.pulse), Arc::clone(&self.logins), self.pause.clone())
     }
 }
 
@@ -124,7 +137,8 @@ fn finish(started: Instant, result: &Result<(), SendError>) {
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
-    async fn ready(&self, _ctx: Context, ready: Ready) {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        self.pulse.beat(ctx.shard_id.0);
         let span = tracing::info_span!("event", kind = "ready");
         async {
             let started = Instant::now();
@@ -148,16 +162,19 @@ impl EventHandler for Handler {
         .await;
     }
 
-    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
+        self.pulse.beat(ctx.shard_id.0);
         tracing::info!(kind = "resumed", "gateway session resumed");
     }
 
-    async fn message(&self, _ctx: Context, message: Message) {
+    async fn message(&self, ctx: Context, message: Message) {
+        self.pulse.beat(ctx.shard_id.0);
         let span = tracing::info_span!("event", kind = "message", dm = message.guild_id.is_none());
         self.on_message(message).instrument(span).await;
     }
 
-    async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        self.pulse.beat(ctx.shard_id.0);
         match interaction {
             Interaction::Command(command) => {
                 let span = tracing::info_span!("event", kind = "command", command = %command.data.name);
@@ -188,11 +205,18 @@ impl Handler {
             tracing::debug!(outcome = "ignored", "not a user message");
             return;
         }
+        let help = self.desk.as_ref().map(|desk| &desk.help);
         let incoming = Incoming {
             content: &message.content,
             author: message.author.id,
             author_is_bot: message.author.bot || message.webhook_id.is_some(),
-            is_dm: message.guild_id.is_none(),
+            place: if message.guild_id.is_none() {
+                Place::Dm
+            } else if help.is_some_and(|help| help.listens_in(message.channel_id.get())) {
+                Place::HelpChannel
+            } else {
+                Place::Channel
+            },
             mentions_me: message.mentions.iter().any(|user| user.id == me),
         };
         let request = match convert::addressed(&incoming, me) {
@@ -202,14 +226,17 @@ impl Handler {
             }
             Addressed::Hello => OwnedRequest::Help,
             Addressed::Ask(text) => OwnedRequest::Ask(text),
+            Addressed::Overheard(text) => {
+                self.on_help_channel_message(&message, text, started).await;
+                return;
+            }
         };
         let reference = MessageReference::from(&message).fail_if_not_exists(false);
         let out = match self.answer(request).await {
-            Some(reply) => render::message(&reply, Some(reference)),
-            None => render::text_message(APOLOGY, Some(reference)),
+            Some(reply) => render::messages(&reply, Some(&reference)),
+            None => vec![render::text_message(APOLOGY, Some(reference))],
         };
-        // The nonce makes a retried post land once: it is derived from the message answered.
-        let result = self.outbox.create_message(message.channel_id, out, Some(format!("r{}", message.id))).await;
+        let result = self.post_all(message.channel_id, message.id, out).await;
         // Notices are private: shown in a DM, left queued after a guild mention.
         if result.is_ok()
             && message.guild_id.is_none()
@@ -223,6 +250,54 @@ impl Handler {
             }
         }
         finish(started, &result);
+    }
+
+    /// A message in a help channel that does not mention the bot: answered, as a reply, when it
+    /// is on topic and its author was not answered there within the cooldown; otherwise quiet.
+    async fn on_help_channel_message(&self, message: &Message, text: String, started: Instant) {
+        let Some(reply) = self.answer(OwnedRequest::Ask(text)).await else { return };
+        if reply.kind == ReplyKind::OffTopic {
+            tracing::debug!(outcome = "off_topic", "help channel message not about cramps");
+            return;
+        }
+        let may_answer = self.desk.as_ref().is_some_and(|desk| desk.help.may_answer(message.author.id.get()));
+        if !may_answer {
+            tracing::debug!(outcome = "cooldown", "answered this person moments ago");
+            return;
+        }
+        let reference = MessageReference::from(message).fail_if_not_exists(false);
+        let result = self.post_all(message.channel_id, message.id, render::messages(&reply, Some(&reference))).await;
+        finish(started, &result);
+    }
+
+    /// Posts the messages of one answer in order. Each nonce is derived from the message
+    /// answered and the part's place, so a retried post lands once. The first failure stops the
+    /// rest: a later part without the earlier ones would not make sense.
+    async fn post_all(
+        &self,
+        channel: ChannelId,
+        answered: MessageId,
+        out: Vec<CreateMessage>,
+    ) -> Result<(), SendError> {
+        for (index, message) in out.into_iter().enumerate() {
+            let nonce = if index == 0 { format!("r{answered}") } else { format!("r{answered}.{index}") };
+            self.outbox.create_message(channel, message, Some(nonce)).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the follow-ups of an interaction's answer, in order; the first failure stops the
+    /// rest.
+    async fn follow_up_all(
+        &self,
+        application: ApplicationId,
+        token: &str,
+        followups: &[CreateInteractionResponseFollowup],
+    ) -> Result<(), SendError> {
+        for followup in followups {
+            self.outbox.followup(application, token, followup).await?;
+        }
+        Ok(())
     }
 
     /// Takes the user's pending notices, joined for one message; `None` when there are none.
@@ -290,6 +365,12 @@ impl Handler {
             guild_id: command.guild_id.map(GuildId::get),
             channel_id: command.channel_id.get(),
         };
+        if let Some(help) = commands::help_channel_invocation(&command.data.name, subcommand, &sub_options, invoker) {
+            let task = self.help_channel_task(help);
+            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
+            return;
+        }
         if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
             let task = reminder_task(reminder, invoker.user_id);
             let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
@@ -352,8 +433,19 @@ impl Handler {
         finish(started, &result);
     }
 
-    /// Answers a reminder command (ephemeral text): directly when the store answers within
-    /// `defer_after`, else deferred first.
+    /// What to run for a `/helpchannel` command, on the same path as a reminder command; `Err`
+    /// is an answer needing no store.
+    fn help_channel_task(
+        &self,
+        command: Result<HelpChannelCommand, &'static str>,
+    ) -> Result<ReminderTask, &'static str> {
+        let command = command?;
+        let help = Arc::clone(&self.desk.as_ref().ok_or(NO_DATABASE)?.help);
+        Ok(Box::new(move |_, now| help.run(command, now)))
+    }
+
+    /// Answers a reminder or help-channel command (ephemeral text): directly when the store
+    /// answers within `defer_after`, else deferred first.
     async fn respond_reminder(
         &self,
         token: &str,
@@ -420,27 +512,32 @@ impl Handler {
             tokio::time::timeout(self.defer_after, &mut task).await.ok()
         };
         if let Some(result) = ready {
-            let message = match result {
-                Ok(reply) => render::interaction_message(&reply, private || reply.kind == ReplyKind::NotFound),
+            let answer = match result {
+                Ok(reply) => render::interaction_messages(&reply, private || reply.kind == ReplyKind::NotFound),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
-                    render::interaction_text(APOLOGY)
+                    render::InteractionAnswer { first: render::interaction_text(APOLOGY), followups: Vec::new() }
                 }
             };
-            self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(message)).await
+            self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(answer.first)).await?;
+            self.follow_up_all(application, token, &answer.followups).await
         } else {
             // Whether a deferred answer is ephemeral is fixed now, before the reply exists, so a
             // not-found cause answered late is shown to the channel unless `private` was set.
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private));
             self.outbox.interaction_response(id, token, &defer).await?;
-            let edit = match task.await {
-                Ok(reply) => render::interaction_edit(&reply),
+            let answer = match task.await {
+                Ok(reply) => render::interaction_edit(&reply, private),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
-                    EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions())
+                    render::InteractionAnswer {
+                        first: EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions()),
+                        followups: Vec::new(),
+                    }
                 }
             };
-            self.outbox.edit_original(application, token, &edit).await
+            self.outbox.edit_original(application, token, &answer.first).await?;
+            self.follow_up_all(application, token, &answer.followups).await
         }
     }
 }

@@ -24,6 +24,18 @@ impl LoginBudget {
         LoginBudget { max: max.max(1), window, recent: VecDeque::new() }
     }
 
+    /// How long to wait before a login at `now` would keep within the budget; `None` when one may
+    /// happen now. Records nothing: the login itself is recorded when its READY arrives.
+    pub fn wait_before_login(&self, now: Instant) -> Option<Duration> {
+        let recent: Vec<Instant> =
+            self.recent.iter().copied().filter(|&at| now.duration_since(at) < self.window).collect();
+        if recent.len() < self.max {
+            return None;
+        }
+        let oldest = recent[recent.len() - self.max];
+        Some(self.window.saturating_sub(now.duration_since(oldest)))
+    }
+
     /// Records a login at `now`. Returns how long to stay away before the next login when this
     /// one went over the budget, else `None`.
     pub fn record(&mut self, now: Instant) -> Option<Duration> {
@@ -64,6 +76,25 @@ mod tests {
         assert_eq!(pause, hour.saturating_sub(Duration::from_secs(10)));
         // An hour later the old logins have left the window.
         assert_eq!(budget.record(start + hour + Duration::from_secs(30)), None);
+    }
+
+    #[test]
+    fn a_planned_login_asks_the_budget_without_spending_it() {
+        let start = Instant::now();
+        let hour = Duration::from_secs(3600);
+        let mut budget = LoginBudget::new(2, hour);
+        assert_eq!(budget.wait_before_login(start), None);
+        assert_eq!(budget.record(start), None);
+        assert_eq!(budget.wait_before_login(start + Duration::from_secs(5)), None);
+        assert_eq!(budget.record(start + Duration::from_secs(10)), None);
+        let later = start + Duration::from_secs(20);
+        assert_eq!(budget.wait_before_login(later), Some(hour.saturating_sub(Duration::from_secs(20))));
+        assert_eq!(
+            budget.wait_before_login(later),
+            Some(hour.saturating_sub(Duration::from_secs(20))),
+            "nothing spent"
+        );
+        assert_eq!(budget.wait_before_login(start + hour + Duration::from_secs(1)), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`render`] turns a [`crate::reply::Reply`] into embeds and buttons within Discord's limits.
 //! - [`outbox`] is the one way out: retries, error codes, logging.
 //! - [`convert`] holds the pure serenity-to-core conversions.
+//! - [`watchdog`] restarts a shard that has gone silent (no event, no heartbeat ACK).
 //! - The [`outbox::Outbox`] implements the reminders' delivery port
 //!   ([`crate::reminders::scheduler::Deliver`]), mapping Discord's error codes.
 //!
@@ -29,9 +30,11 @@ pub mod commands;
 pub mod convert;
 mod deliver;
 mod handler;
+pub mod help_channels;
 pub mod logins;
 pub mod outbox;
 pub mod render;
+pub mod watchdog;
 
 use std::fmt;
 use std::future::Future;
@@ -66,7 +69,7 @@ pub enum RunError {
     InvalidToken,
     /// Discord closed the gateway with 4013 or 4014.
     #[error(
-        "Discord refused the gateway intents (close 4013/4014): this bot needs only GUILDS, GUILD_MESSAGES and DIRECT_MESSAGES, which are not privileged; check the application in the Developer Portal"
+        "Discord refused the gateway intents (close 4013/4014): this bot needs GUILDS, GUILD_MESSAGES and DIRECT_MESSAGES, which are not privileged, and MESSAGE_CONTENT only when discord.message_content is true; then turn on Message Content Intent on the Bot page of the Developer Portal (Discord must approve it for a bot in 100 or more servers), or set discord.message_content = false"
     )]
     Intents,
     /// The configured API base did not answer `GET /api/v10/gateway`. serenity would fall back
@@ -81,6 +84,9 @@ pub enum RunError {
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] SendError),
+    /// The database could not be read at start-up.
+    #[error("cannot read the database: {0}")]
+    Database(crate::store::StoreError),
     /// The client kept failing; restarting more would risk Discord's 1,000 logins a day.
     #[error("the Discord client failed {restarts} times in a row; last error: {last}")]
     GaveUp {
@@ -110,6 +116,15 @@ pub struct RunOptions {
     pub max_logins: usize,
     /// The window of [`RunOptions::max_logins`].
     pub login_window: Duration,
+    /// The gateway's heartbeat interval, as Discord's HELLO gives it (41.25 s); the watchdog
+    /// restarts a shard with no event or heartbeat ACK for twice this plus
+    /// [`RunOptions::watchdog_margin`] (see [`watchdog`]).
+    pub heartbeat_interval: Duration,
+    /// The watchdog's margin over two heartbeat intervals; more than serenity's own recovery
+    /// (about 10 s), so the watchdog acts only where serenity would stay silent.
+    pub watchdog_margin: Duration,
+    /// How long after an answer in a help channel the same person gets no other.
+    pub help_cooldown: Duration,
     /// The reminders to run beside the gateway; `None` answers the reminder commands with
     /// [`NO_REMINDERS`] and runs no scheduler.
     pub reminders: Option<RemindersSetup>,
@@ -147,15 +162,21 @@ impl Default for RunOptions {
             // 30 an hour is at most 720 a day, under Discord's 1,000.
             max_logins: 30,
             login_window: Duration::from_secs(3600),
+            heartbeat_interval: Duration::from_millis(41_250),
+            watchdog_margin: Duration::from_secs(15),
+            help_cooldown: crate::help_channels::COOLDOWN,
             reminders: None,
         }
     }
 }
 
-/// The gateway intents: none privileged. Discord still sends the content of DMs and of messages
-/// that mention the bot, which is all the bot reads.
-pub fn intents() -> GatewayIntents {
-    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
+/// The gateway intents. Without `message_content` none is privileged: Discord still sends the
+/// content of DMs and of messages that mention the bot, which is all it reads then. Help
+/// channels need the rest of a channel's messages, so `discord.message_content = true` adds the
+/// privileged Message Content intent, which the application must have in the Developer Portal.
+pub fn intents(message_content: bool) -> GatewayIntents {
+    let intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if message_content { intents | GatewayIntents::MESSAGE_CONTENT } else { intents }
 }
 
 /// Runs the bot with the default [`RunOptions`] until `shutdown` completes or a fatal error.
@@ -195,6 +216,9 @@ pub async fn run_with(
         Some(setup) => {
             let wakeup = Wakeup::new();
             let reminders = Reminders::new(Arc::clone(&setup.store), wakeup.clone());
+            let help =
+                help_channels::HelpDesk::load(Arc::clone(&setup.store), config.message_content, options.help_cooldown)
+                    .map_err(RunError::Database)?;
             let scheduler = Scheduler::new(
                 setup.store,
                 Arc::new(outbox.clone()),
@@ -203,7 +227,16 @@ pub async fn run_with(
                 setup.scheduler,
                 wakeup,
             );
-            (Some(handler::Desk { reminders, clock: setup.clock }), Some(scheduler))
+            if help.len() > 0 && !config.message_content {
+                tracing::warn!(
+                    help_channels = help.len(),
+                    "help channels are set, but the Message Content intent is off (discord.message_content = false), \
+                     so the bot cannot read messages there and stays quiet in them. Turn on Message Content Intent on \
+                     the Bot page of the Discord Developer Portal and set discord.message_content = true \
+                     (CRAMPBOT_MESSAGE_CONTENT=true); a bot in 100 or more servers needs Discord's approval first"
+                );
+            }
+            (Some(handler::Desk { reminders, help: Arc::new(help), clock: setup.clock }), Some(scheduler))
         }
         None => (None, None),
     };
@@ -247,12 +280,23 @@ async fn gateway(
     let mut restarts = 0;
     let mut wait = options.restart_wait;
     loop {
-        let builder = ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
-            .event_handler_arc(Arc::clone(handler));
+        let builder =
+            ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents(config.message_content))
+                .event_handler_arc(Arc::clone(handler));
         let failure = tokio::select! {
             client = builder => match client {
                 Ok(mut client) => {
                     let manager = client.shard_manager.clone();
+                    let (pulse, logins, pauses) = handler.watchdog_links();
+                    let watchdog = watchdog::Watchdog::new(options.heartbeat_interval, options.watchdog_margin);
+                    // Dropped with this client: each client has its own watchdog.
+                    let _watchdog = AbortOnDrop(tokio::spawn(watchdog::watch(
+                        manager.clone(),
+                        pulse,
+                        watchdog,
+                        logins,
+                        pauses,
+                    )));
                     let start = client.start();
                     tokio::pin!(start);
                     tokio::select! {
@@ -278,6 +322,10 @@ async fn gateway(
             () = &mut shutdown => return Ok(()),
         };
         let failure = match failure {
+            Stopped::Pause(pause) if pause.is_zero() => {
+                tracing::info!("starting a new Discord client");
+                continue;
+            }
             Stopped::Pause(pause) => {
                 tracing::warn!(
                     pause_s = pause.as_secs(),
@@ -312,6 +360,15 @@ async fn gateway(
                 wait = (wait * 2).min(options.max_restart_wait);
             }
         }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -1,17 +1,23 @@
-//! [`Reply`] to Discord embeds, buttons and messages, within every Discord limit.
+//! [`Reply`] to Discord embeds, buttons and messages, within every Discord limit, dropping nothing.
 //!
-//! Rendering happens in two steps. [`plan`] turns a reply into plain [`EmbedPlan`]s and enforces
-//! every limit there (so the limits are testable without serenity), then the builder functions
-//! turn the plan into serenity builders. [`plan`] is the only place that decides what goes into an
-//! embed, and it always puts [`Reply::guidance`] in the last embed's footer, reserving room for it
-//! before anything else: no reply reaches Discord without the consult-a-professional guidance.
+//! Rendering happens in two steps. [`plan`] lays a reply out as plain [`EmbedPlan`]s over one or
+//! more messages and enforces every limit there (so the limits are testable without serenity),
+//! then the builder functions turn the plan into serenity builders. [`plan`] is the only place
+//! that decides what goes into an embed. It reserves room for [`Reply::guidance`] in every
+//! message before anything else and puts it in each message's last footer: no message reaches
+//! Discord without the consult-a-professional guidance. Nothing is cut to fit: a long section
+//! spreads over fields, embeds and follow-up messages, and [`ReplyPlan::check`] proves that every
+//! line of the reply is in the plan, or counted in a "N more" note in the unlikely case that
+//! [`MAX_MESSAGES`] are not enough.
 //!
 //! Lengths are counted in UTF-16 code units, which is never less than the number of characters
 //! Discord counts, so a rendered message is never rejected for its size.
 
+use std::collections::VecDeque;
+
 use serenity::builder::{
     CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
 };
 use serenity::model::application::ButtonStyle;
 use serenity::model::channel::{MessageFlags, MessageReference};
@@ -191,32 +197,6 @@ pub fn fit(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Whole lines of `lines` that fit in `max` units; when lines are left out, a final `…` says so.
-/// A first line too long on its own is cut with [`fit`].
-fn fit_lines(lines: &[String], max: usize) -> String {
-    let joined = lines.join("\n");
-    if units(&joined) <= max {
-        return joined;
-    }
-    let mut out = String::new();
-    for line in lines {
-        let extra = units(line) + usize::from(!out.is_empty());
-        // Keep room for "\n…".
-        if units(&out) + extra + 2 > max {
-            break;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(line);
-    }
-    if out.is_empty() {
-        return fit(&joined, max);
-    }
-    out.push_str("\n…");
-    out
-}
-
 /// Escapes Discord markdown in text that comes from the user, so it shows as typed.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -273,79 +253,453 @@ fn section_lines(section: &Section) -> Vec<String> {
     lines
 }
 
-/// The embeds for a reply: one per red-flag alert first (most urgent first), then the main embed
-/// with one field per section, and the guidance in the last embed's footer. Every Discord limit
-/// holds for the result, whatever the reply's size.
-pub fn plan(reply: &Reply) -> Vec<EmbedPlan> {
-    let mut budget = limits::TOTAL;
-    let footer = fit(reply.guidance(), limits::FOOTER.min(budget));
-    budget -= units(&footer);
-    let main_title = fit(&reply.title, limits::TITLE.min(budget));
-    budget -= units(&main_title);
+/// The most messages one reply is spread over: the answer and up to four follow-ups. An
+/// interaction of a user-installed app may have five follow-ups; this leaves one for the user's
+/// notices.
+pub const MAX_MESSAGES: usize = 5;
 
-    let mut embeds = Vec::new();
-    // Alerts come first and are never dropped for body text; one embed slot stays for the body.
-    let max_alerts = limits::EMBEDS - 1;
-    let n_alerts = reply.alerts.len().min(max_alerts);
-    for (index, alert) in reply.alerts.iter().take(n_alerts).enumerate() {
-        let title = fit(&format!("⚠ {}: {}", alert_label(alert.urgency), alert.title), limits::TITLE.min(budget));
-        budget -= units(&title);
-        let mut lines = alert_lines(alert, if index == 0 { reply.emergency() } else { None });
-        if index + 1 == n_alerts && reply.alerts.len() > n_alerts {
-            lines.push(format!("And {} more warning(s): please see a doctor.", reply.alerts.len() - n_alerts));
+/// Units kept free in the last allowed message for the note that says how much did not fit.
+const NOTE_RESERVE: usize = 200;
+
+/// The smallest piece of text worth starting a field or a description for.
+const MIN_CHUNK: usize = 32;
+
+/// A reply laid out over one or more messages.
+///
+/// Every message respects every Discord limit and carries the guidance in its last embed's
+/// footer. Every line of the reply is in some message, whole or split over consecutive fields;
+/// only when [`MAX_MESSAGES`] are full are lines left out, and then `left_out` counts them and the
+/// last message ends with an embed that says how many ([`ReplyPlan::check`] verifies all of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyPlan {
+    /// The messages, in the order they are sent; each holds at least one embed.
+    pub messages: Vec<Vec<EmbedPlan>>,
+    /// How many lines are not shown because [`MAX_MESSAGES`] were full (almost always 0).
+    pub left_out: usize,
+}
+
+/// How a [`ReplyPlan`] fails its own check; a bug in the planner if it ever happens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A message breaks one of Discord's limits.
+    #[error("message {message} breaks a limit: {what}")]
+    Limit {
+        /// The message, from 0.
+        message: usize,
+        /// Which limit.
+        what: String,
+    },
+    /// A message does not end with the guidance.
+    #[error("message {0} does not carry the guidance")]
+    NoGuidance(usize),
+    /// A line of the reply is in no message and not counted as left out.
+    #[error("a line was dropped: {0:?}")]
+    Dropped(String),
+    /// Lines were left out without the note that says so, or the count is wrong.
+    #[error("{missing} line(s) missing, {left_out} counted as left out")]
+    Uncounted {
+        /// Lines not found in the messages.
+        missing: usize,
+        /// What the plan says it left out.
+        left_out: usize,
+    },
+}
+
+/// The title of the note that ends a reply when lines were left out.
+pub const MORE_TITLE: &str = "More";
+
+impl ReplyPlan {
+    /// Proves the plan against its reply: every message within Discord's limits and ending with
+    /// the guidance, and every line of the reply shown (whitespace aside, so a line split over
+    /// fields counts) or counted in `left_out` with a note saying so.
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn check(&self, reply: &Reply) -> Result<(), PlanError> {
+        let footer = fit(reply.guidance(), limits::FOOTER);
+        for (index, message) in self.messages.iter().enumerate() {
+            check_limits(message).map_err(|what| PlanError::Limit { message: index, what })?;
+            if message.last().and_then(|embed| embed.footer.as_deref()) != Some(footer.as_str()) {
+                return Err(PlanError::NoGuidance(index));
+            }
         }
-        let description = fit_lines(&lines, limits::DESCRIPTION.min(budget));
-        budget -= units(&description);
-        embeds.push(EmbedPlan {
-            title,
-            description,
-            colour: colour(Some(alert.urgency)),
-            fields: Vec::new(),
-            footer: None,
+        if self.messages.len() > MAX_MESSAGES {
+            return Err(PlanError::Limit { message: MAX_MESSAGES, what: "too many messages".to_owned() });
+        }
+        let shown = squash(
+            &self
+                .messages
+                .iter()
+                .flatten()
+                .flat_map(|embed| {
+                    std::iter::once(embed.description.as_str())
+                        .chain(embed.fields.iter().map(|field| field.value.as_str()))
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        let mut missing = 0;
+        let mut first_missing = None;
+        for line in content(reply).into_iter().flat_map(|(_, parts)| parts).flat_map(|part| part.lines) {
+            if !shown.contains(&squash(&line)) {
+                missing += 1;
+                first_missing.get_or_insert(line);
+            }
+        }
+        let noted = self.messages.last().and_then(|message| message.last()).is_some_and(|embed| {
+            embed.title == MORE_TITLE && embed.description.starts_with(&self.left_out.to_string())
+        });
+        match first_missing {
+            Some(line) if self.left_out == 0 => Err(PlanError::Dropped(line)),
+            _ if missing > self.left_out || (self.left_out > 0 && !noted) => {
+                Err(PlanError::Uncounted { missing, left_out: self.left_out })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether one message's embeds keep every Discord limit; the broken limit otherwise.
+fn check_limits(embeds: &[EmbedPlan]) -> Result<(), String> {
+    if embeds.is_empty() || embeds.len() > limits::EMBEDS {
+        return Err(format!("{} embeds", embeds.len()));
+    }
+    let total: usize = embeds.iter().map(EmbedPlan::units).sum();
+    if total > limits::TOTAL {
+        return Err(format!("{total} units in all"));
+    }
+    for embed in embeds {
+        if units(&embed.title) > limits::TITLE || units(&embed.description) > limits::DESCRIPTION {
+            return Err("title or description too long".to_owned());
+        }
+        if embed.fields.len() > limits::FIELDS {
+            return Err(format!("{} fields", embed.fields.len()));
+        }
+        for field in &embed.fields {
+            if !(1..=limits::FIELD_NAME).contains(&units(&field.name))
+                || !(1..=limits::FIELD_VALUE).contains(&units(&field.value))
+            {
+                return Err(format!("field {:?} has an empty or too long name or value", field.name));
+            }
+        }
+        if embed.footer.as_deref().is_some_and(|footer| units(footer) > limits::FOOTER) {
+            return Err("footer too long".to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// `text` with every run of whitespace made one space, trimmed.
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The head of an embed: title and colour.
+struct Head {
+    title: String,
+    colour: u32,
+}
+
+/// A run of lines for one place: the description (`heading` `None`) or fields under a heading.
+struct Part {
+    heading: Option<String>,
+    lines: Vec<String>,
+}
+
+/// Everything a reply says, as embeds to fill: one per alert (most urgent first), then the main
+/// one. A title too long for Discord is kept whole as the first line.
+fn content(reply: &Reply) -> Vec<(Head, Vec<Part>)> {
+    let mut embeds = Vec::new();
+    for (index, alert) in reply.alerts.iter().enumerate() {
+        let full_title = format!("⚠ {}: {}", alert_label(alert.urgency), alert.title);
+        let title = fit(&full_title, limits::TITLE);
+        let mut lines = alert_lines(alert, if index == 0 { reply.emergency() } else { None });
+        if title != full_title {
+            lines.insert(0, format!("**{}**", alert.title));
+        }
+        embeds.push((Head { title, colour: colour(Some(alert.urgency)) }, vec![Part { heading: None, lines }]));
+    }
+    let title = fit(&reply.title, limits::TITLE);
+    let mut intro: Vec<String> = reply.intro.iter().cloned().collect();
+    if title != reply.title {
+        intro.insert(0, format!("**{}**", reply.title));
+    }
+    let mut parts = vec![Part { heading: None, lines: intro }];
+    for section in &reply.sections {
+        let lines = section_lines(section);
+        let heading = if section.heading.trim().is_empty() { "\u{200b}".to_owned() } else { section.heading.clone() };
+        parts.push(Part {
+            heading: Some(heading), lines: if lines.is_empty() { vec!["—".to_owned()] } else { lines }
         });
     }
-
-    let description =
-        reply.intro.as_deref().map_or_else(String::new, |intro| fit(intro, limits::DESCRIPTION.min(budget)));
-    budget -= units(&description);
-    let mut fields = Vec::new();
-    for (index, section) in reply.sections.iter().enumerate() {
-        let left = reply.sections.len() - index;
-        if fields.len() == limits::FIELDS - 1 && left > 1 {
-            let note = FieldPlan {
-                name: "More".to_owned(),
-                value: format!("{left} more section(s) left out to fit Discord."),
-            };
-            if units(&note.name) + units(&note.value) <= budget {
-                fields.push(note);
-            }
-            break;
-        }
-        let name =
-            fit(if section.heading.trim().is_empty() { "\u{200b}" } else { &section.heading }, limits::FIELD_NAME);
-        let lines = section_lines(section);
-        let lines = if lines.is_empty() { vec!["—".to_owned()] } else { lines };
-        // A field needs its name and a few characters of value to be worth showing.
-        if units(&name) + 8 > budget {
-            break;
-        }
-        let value = fit_lines(&lines, limits::FIELD_VALUE.min(budget - units(&name)));
-        budget -= units(&name) + units(&value);
-        fields.push(FieldPlan { name, value });
-    }
-    embeds.push(EmbedPlan {
-        title: main_title,
-        description,
-        colour: colour(reply.top_urgency()),
-        fields,
-        footer: Some(footer),
-    });
+    embeds.push((Head { title, colour: colour(reply.top_urgency()) }, parts));
     embeds
 }
 
-/// The serenity embeds for a reply (see [`plan`]).
-pub fn embeds(reply: &Reply) -> Vec<CreateEmbed> {
-    plan(reply).into_iter().map(embed).collect()
+/// Lays a reply out over messages (see [`ReplyPlan`]): the alerts first, each in its own embed,
+/// then the main embed with one or more fields per section. A section longer than a field goes
+/// on in the next field, a full embed in a continuation embed, a full message in the next
+/// message; a line longer than a whole field is split at a space. The guidance's room is kept in
+/// every message before anything else is placed.
+pub fn plan(reply: &Reply) -> ReplyPlan {
+    let mut packer = Packer::new(fit(reply.guidance(), limits::FOOTER));
+    for (head, parts) in content(reply) {
+        packer.embed(&head, parts);
+    }
+    let plan = packer.finish();
+    debug_assert_eq!(plan.check(reply), Ok(()), "the planner broke its own promise");
+    plan
+}
+
+/// The state of [`plan`]: finished messages, the message being filled and what did not fit.
+struct Packer {
+    footer: String,
+    done: Vec<Vec<EmbedPlan>>,
+    message: Vec<EmbedPlan>,
+    /// Units used by `message`, the footer not included.
+    used: usize,
+    /// Set once the last allowed message is full.
+    full: bool,
+    left_out: usize,
+}
+
+impl Packer {
+    fn new(footer: String) -> Packer {
+        Packer { footer, done: Vec::new(), message: Vec::new(), used: 0, full: false, left_out: 0 }
+    }
+
+    fn is_last_message(&self) -> bool {
+        self.done.len() + 1 >= MAX_MESSAGES
+    }
+
+    /// Units still free in this message, with the footer's room (and in the last message the
+    /// note's) kept.
+    fn room(&self) -> usize {
+        let reserved = units(&self.footer) + if self.is_last_message() { NOTE_RESERVE } else { 0 };
+        limits::TOTAL.saturating_sub(reserved + self.used)
+    }
+
+    fn embed_slots(&self) -> usize {
+        let reserved = usize::from(self.is_last_message());
+        limits::EMBEDS.saturating_sub(self.message.len() + reserved)
+    }
+
+    /// Closes this message and starts the next; `false` when no message is left.
+    fn next_message(&mut self) -> bool {
+        if self.is_last_message() {
+            self.full = true;
+            return false;
+        }
+        self.close_message();
+        true
+    }
+
+    fn close_message(&mut self) {
+        if let Some(last) = self.message.last_mut() {
+            last.footer = Some(self.footer.clone());
+            self.done.push(std::mem::take(&mut self.message));
+        }
+        self.used = 0;
+    }
+
+    /// Starts an embed (a continuation of `head` when `continued`) with room for `needed` units
+    /// of content, in this message or the next; `false` when no message is left. An empty
+    /// message takes any embed, so that a huge part cannot stall the plan.
+    fn open(&mut self, head: &Head, continued: bool, needed: usize) -> bool {
+        let title =
+            if continued { fit(&format!("{} (continued)", head.title), limits::TITLE) } else { head.title.clone() };
+        loop {
+            if self.full {
+                return false;
+            }
+            let needed = if self.message.is_empty() { needed.min(MIN_CHUNK) } else { needed };
+            if self.embed_slots() > 0 && self.room() >= units(&title) + needed {
+                self.used += units(&title);
+                self.message.push(EmbedPlan {
+                    title,
+                    description: String::new(),
+                    colour: head.colour,
+                    fields: Vec::new(),
+                    footer: None,
+                });
+                return true;
+            }
+            if self.message.is_empty() {
+                // Cannot happen (an empty message has room for any title); stop rather than spin.
+                self.full = true;
+                return false;
+            }
+            if !self.next_message() {
+                return false;
+            }
+        }
+    }
+
+    /// Fills one embed of `head` with `parts`, going on in continuation embeds as needed. The
+    /// embed starts where its first part fits whole (up to one place's worth), so that an alert
+    /// is not split over two messages when the next one would hold it.
+    fn embed(&mut self, head: &Head, parts: Vec<Part>) {
+        let first_needed = parts.iter().find(|part| !part.lines.is_empty()).map_or(0, |part| {
+            let joined = part.lines.iter().map(|line| units(line) + 1).sum::<usize>();
+            joined.min(place_size(part)) + name_size(part)
+        });
+        if !self.open(head, false, first_needed) {
+            self.left_out += parts.iter().map(|part| part.lines.len()).sum::<usize>();
+            return;
+        }
+        for part in parts {
+            let mut lines: VecDeque<String> = part.lines.iter().cloned().collect();
+            let mut started = false;
+            while let Some(next_units) = lines.front().map(|line| units(line)) {
+                let placed = match &part.heading {
+                    None => self.fill_description(&mut lines),
+                    Some(heading) => self.fill_field(heading, started, &mut lines),
+                };
+                if placed {
+                    started = true;
+                    continue;
+                }
+                let needed = next_units.min(place_size(&part)).max(MIN_CHUNK) + name_size(&part);
+                if !self.open(head, true, needed) {
+                    self.left_out += lines.len();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Puts as many of `lines` as fit into the current embed's description; whether any did.
+    fn fill_description(&mut self, lines: &mut VecDeque<String>) -> bool {
+        let Some(embed) = self.message.last() else { return false };
+        if !embed.fields.is_empty() {
+            return false;
+        }
+        let used = units(&embed.description);
+        let separator = usize::from(used > 0);
+        let cap = (limits::DESCRIPTION.saturating_sub(used + separator)).min(self.room().saturating_sub(separator));
+        let Some(text) = take_lines(lines, cap, limits::DESCRIPTION) else { return false };
+        let added = units(&text) + separator;
+        let embed = self.message.last_mut().expect("checked above");
+        if separator == 1 {
+            embed.description.push('\n');
+        }
+        embed.description.push_str(&text);
+        self.used += added;
+        true
+    }
+
+    /// Puts as many of `lines` as fit into one new field of the current embed; whether any did.
+    /// The first field of a section carries its heading; a field that goes on right after the
+    /// section's previous one has a blank name, and one that goes on in a new embed says so.
+    fn fill_field(&mut self, heading: &str, started: bool, lines: &mut VecDeque<String>) -> bool {
+        let Some(embed) = self.message.last() else { return false };
+        if embed.fields.len() >= limits::FIELDS {
+            return false;
+        }
+        let name = if !started {
+            fit(heading, limits::FIELD_NAME)
+        } else if embed.fields.is_empty() {
+            fit(&format!("{heading} (continued)"), limits::FIELD_NAME)
+        } else {
+            "\u{200b}".to_owned()
+        };
+        let cap = limits::FIELD_VALUE.min(self.room().saturating_sub(units(&name)));
+        let Some(value) = take_lines(lines, cap, limits::FIELD_VALUE) else { return false };
+        self.used += units(&name) + units(&value);
+        self.message.last_mut().expect("checked above").fields.push(FieldPlan { name, value });
+        true
+    }
+
+    /// Ends the plan: the last message gets the guidance, and a note when lines were left out.
+    fn finish(mut self) -> ReplyPlan {
+        if self.left_out > 0 {
+            let description = format!(
+                "{} more line(s) did not fit in the {MAX_MESSAGES} messages of one answer. Ask about one thing at a time, for example with /cause or /tips.",
+                self.left_out
+            );
+            self.used += units(MORE_TITLE) + units(&description);
+            self.message.push(EmbedPlan {
+                title: MORE_TITLE.to_owned(),
+                description,
+                colour: COLOUR_CALM,
+                fields: Vec::new(),
+                footer: None,
+            });
+        }
+        self.close_message();
+        ReplyPlan { messages: self.done, left_out: self.left_out }
+    }
+}
+
+/// The most one place of `part` holds: a description or a field value.
+fn place_size(part: &Part) -> usize {
+    if part.heading.is_some() { limits::FIELD_VALUE } else { limits::DESCRIPTION }
+}
+
+/// The room a field name of `part` may take, " (continued)" included.
+fn name_size(part: &Part) -> usize {
+    part.heading.as_deref().map_or(0, |heading| units(heading).min(limits::FIELD_NAME) + 12)
+}
+
+/// Takes whole lines from the front of `lines` while they fit in `cap` units, joined by
+/// newlines. A first line longer than `fresh` (the most any one place could hold) is split at a
+/// space and its rest left in front; a first line that would fit in a fresh place but not here is
+/// left for one. `None` when nothing was taken.
+fn take_lines(lines: &mut VecDeque<String>, cap: usize, fresh: usize) -> Option<String> {
+    if cap < MIN_CHUNK.min(fresh) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    while let Some(line) = lines.front() {
+        let separator = usize::from(!out.is_empty());
+        let line_units = units(line);
+        if used + separator + line_units <= cap {
+            if separator == 1 {
+                out.push('\n');
+            }
+            out.push_str(line);
+            used += separator + line_units;
+            lines.pop_front();
+            continue;
+        }
+        if out.is_empty() && line_units > fresh {
+            let (head, tail) = split_at_units(line, cap);
+            out.push_str(head);
+            let tail = tail.trim_start().to_owned();
+            lines.pop_front();
+            if !tail.is_empty() {
+                lines.push_front(tail);
+            }
+        }
+        break;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Splits `text` so the head has at most `max` UTF-16 units, at the last space when there is
+/// one in the second half, else at a character boundary. The head is never empty when `max` is
+/// at least one character.
+fn split_at_units(text: &str, max: usize) -> (&str, &str) {
+    let mut used = 0;
+    let mut end = 0;
+    for (index, ch) in text.char_indices() {
+        if used + ch.len_utf16() > max {
+            break;
+        }
+        used += ch.len_utf16();
+        end = index + ch.len_utf8();
+    }
+    let head = &text[..end];
+    match head.rfind(char::is_whitespace) {
+        Some(space) if space * 2 > head.len() => (text[..space].trim_end(), &text[space..]),
+        _ => (head, &text[end..]),
+    }
+}
+
+/// The embeds of each message of a reply (see [`plan`]).
+fn message_embeds(reply: &Reply) -> Vec<Vec<CreateEmbed>> {
+    plan(reply).messages.into_iter().map(|message| message.into_iter().map(embed).collect()).collect()
 }
 
 /// One planned embed as a serenity builder.
@@ -404,14 +758,25 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
     buttons.chunks(limits::BUTTONS_PER_ROW).map(|row| CreateActionRow::Buttons(row.to_vec())).collect()
 }
 
-/// A channel message for a reply, as a reply to `reference` when given. Mentions parse nothing.
-pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMessage {
-    let mut message =
-        CreateMessage::new().embeds(embeds(reply)).components(components(reply)).allowed_mentions(no_mentions());
-    if let Some(reference) = reference {
-        message = message.reference_message(reference);
-    }
-    message
+/// The channel messages for a reply, in order (see [`plan`]), each a reply to `reference` when
+/// given; the buttons go under the last. Mentions parse nothing.
+pub fn messages(reply: &Reply, reference: Option<&MessageReference>) -> Vec<CreateMessage> {
+    let planned = message_embeds(reply);
+    let last = planned.len().saturating_sub(1);
+    planned
+        .into_iter()
+        .enumerate()
+        .map(|(index, embeds)| {
+            let mut message = CreateMessage::new().embeds(embeds).allowed_mentions(no_mentions());
+            if index == last {
+                message = message.components(components(reply));
+            }
+            if let Some(reference) = reference {
+                message = message.reference_message(reference.clone());
+            }
+            message
+        })
+        .collect()
 }
 
 /// A reminder's text for a channel or a DM. `ping_role` is the one ping the bot ever makes: a
@@ -446,13 +811,45 @@ pub fn text_message(text: &str, reference: Option<MessageReference>) -> CreateMe
     message
 }
 
-/// An interaction response message for a reply; `ephemeral` shows it to the user alone.
-pub fn interaction_message(reply: &Reply, ephemeral: bool) -> CreateInteractionResponseMessage {
-    CreateInteractionResponseMessage::new()
-        .embeds(embeds(reply))
-        .components(components(reply))
-        .allowed_mentions(no_mentions())
-        .ephemeral(ephemeral)
+/// An answer to an interaction: the first message, then follow-ups through the interaction's
+/// webhook (never a channel message: a user-installed app is usually not in the server).
+#[derive(Debug, Clone)]
+pub struct InteractionAnswer<First> {
+    /// The interaction response, or the edit of a deferred one.
+    pub first: First,
+    /// The rest of the reply, in order.
+    pub followups: Vec<CreateInteractionResponseFollowup>,
+}
+
+/// The response and follow-ups for a reply (see [`plan`]); `ephemeral` shows them to the user
+/// alone. The buttons go under the last message.
+pub fn interaction_messages(reply: &Reply, ephemeral: bool) -> InteractionAnswer<CreateInteractionResponseMessage> {
+    let mut planned = message_embeds(reply).into_iter();
+    let first = planned.next().unwrap_or_default();
+    let followups = followups(reply, planned, ephemeral);
+    let mut response =
+        CreateInteractionResponseMessage::new().embeds(first).allowed_mentions(no_mentions()).ephemeral(ephemeral);
+    if followups.is_empty() {
+        response = response.components(components(reply));
+    }
+    InteractionAnswer { first: response, followups }
+}
+
+fn followups(
+    reply: &Reply,
+    rest: impl ExactSizeIterator<Item = Vec<CreateEmbed>>,
+    ephemeral: bool,
+) -> Vec<CreateInteractionResponseFollowup> {
+    let last = rest.len().saturating_sub(1);
+    rest.enumerate()
+        .map(|(index, embeds)| {
+            let followup = CreateInteractionResponseFollowup::new()
+                .embeds(embeds)
+                .allowed_mentions(no_mentions())
+                .ephemeral(ephemeral);
+            if index == last { followup.components(components(reply)) } else { followup }
+        })
+        .collect()
 }
 
 /// A plain text interaction response (the apology), ephemeral.
@@ -463,9 +860,17 @@ pub fn interaction_text(text: &str) -> CreateInteractionResponseMessage {
         .ephemeral(true)
 }
 
-/// The edit that fills in a deferred interaction response.
-pub fn interaction_edit(reply: &Reply) -> EditInteractionResponse {
-    EditInteractionResponse::new().embeds(embeds(reply)).components(components(reply)).allowed_mentions(no_mentions())
+/// The edit that fills in a deferred interaction response, and the follow-ups after it
+/// (`ephemeral` as the deferral was).
+pub fn interaction_edit(reply: &Reply, ephemeral: bool) -> InteractionAnswer<EditInteractionResponse> {
+    let mut planned = message_embeds(reply).into_iter();
+    let first = planned.next().unwrap_or_default();
+    let followups = followups(reply, planned, ephemeral);
+    let mut edit = EditInteractionResponse::new().embeds(first).allowed_mentions(no_mentions());
+    if followups.is_empty() {
+        edit = edit.components(components(reply));
+    }
+    InteractionAnswer { first: edit, followups }
 }
 
 #[cfg(test)]
@@ -487,15 +892,6 @@ mod tests {
         let cut = fit(&text, 7);
         assert!(units(&cut) <= 7);
         assert!(cut.chars().all(|c| c == '🦵' || c == '…'));
-    }
-
-    #[test]
-    fn fit_lines_keeps_whole_lines_and_marks_the_cut() {
-        let lines: Vec<String> = (0..50).map(|n| format!("line number {n}")).collect();
-        let out = fit_lines(&lines, 100);
-        assert!(units(&out) <= 100);
-        assert!(out.ends_with("\n…"));
-        assert!(out.lines().all(|line| line == "…" || line.starts_with("line number ")));
     }
 
     #[test]

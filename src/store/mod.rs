@@ -1,4 +1,4 @@
-//! Persistence of reminder subscriptions, delivery records and pending notices.
+//! Persistence of reminder subscriptions, delivery records, pending notices and help channels.
 //!
 //! The scheduler and the commands only see the narrow [`ReminderStore`] trait, so a server
 //! database can be added later without touching them; [`sqlite::SqliteStore`] is the embedded
@@ -389,4 +389,42 @@ pub trait ReminderStore: Send + Sync + 'static {
 
     /// Deletes delivery records claimed before `before` (they only guard recent days).
     fn prune_deliveries(&self, before: Timestamp) -> Result<usize, StoreError>;
+}
+
+/// The persistence help channels need: which channels of which server the bot answers in
+/// without a mention. Kept apart from [`ReminderStore`] so that each front end asks only for
+/// what it uses.
+pub trait HelpChannelStore: Send + Sync + 'static {
+    /// Makes `channel_id` of `guild_id` a help channel, unless the server already has `max`.
+    fn add_help_channel(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        max: usize,
+        now: Timestamp,
+    ) -> Result<HelpChannelChange, StoreError>;
+
+    /// Stops answering in `channel_id` of `guild_id`.
+    fn remove_help_channel(&self, guild_id: u64, channel_id: u64) -> Result<HelpChannelChange, StoreError>;
+
+    /// The help channels of one server, in the order they were added.
+    fn help_channels(&self, guild_id: u64) -> Result<Vec<u64>, StoreError>;
+
+    /// Every help channel of every server (loaded once at start-up).
+    fn all_help_channels(&self) -> Result<Vec<u64>, StoreError>;
+}
+
+/// What [`HelpChannelStore::add_help_channel`] or [`HelpChannelStore::remove_help_channel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HelpChannelChange {
+    /// The channel is now a help channel.
+    Added,
+    /// It already was one.
+    AlreadyAdded,
+    /// The server already has the most help channels allowed.
+    Full,
+    /// The channel is no longer a help channel.
+    Removed,
+    /// It was not one (in that server).
+    NotThere,
 }

@@ -25,13 +25,14 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension as _, Row, TransactionBehavior, params};
 
 use super::{
-    Claimed, Delivery, DeliveryState, Forgotten, NewSubscription, Notice, Outcome, PauseReason, Plan, ReminderStore,
-    StoreError, Subscription, SubscriptionId, Target, TargetKey, Unfinished,
+    Claimed, Delivery, DeliveryState, Forgotten, HelpChannelChange, HelpChannelStore, NewSubscription, Notice, Outcome,
+    PauseReason, Plan, ReminderStore, StoreError, Subscription, SubscriptionId, Target, TargetKey, Unfinished,
 };
 use crate::reminders::schedule::{Occurrence, format_time, parse_time};
 
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_help_channels.sql")];
 
 /// How long a locked database is waited for.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -554,6 +555,65 @@ impl ReminderStore for SqliteStore {
     }
 }
 
+impl HelpChannelStore for SqliteStore {
+    fn add_help_channel(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        max: usize,
+        now: Timestamp,
+    ) -> Result<HelpChannelChange, StoreError> {
+        let (guild_id, channel_id) = (id_to_sql(guild_id)?, id_to_sql(channel_id)?);
+        let mut connection = self.lock();
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<i64> = tx
+            .query_row("SELECT guild_id FROM help_channels WHERE channel_id = ?1", [channel_id], |row| row.get(0))
+            .optional()?;
+        if existing == Some(guild_id) {
+            return Ok(HelpChannelChange::AlreadyAdded);
+        }
+        let count: i64 =
+            tx.query_row("SELECT count(*) FROM help_channels WHERE guild_id = ?1", [guild_id], |row| row.get(0))?;
+        if usize::try_from(count).unwrap_or(usize::MAX) >= max {
+            return Ok(HelpChannelChange::Full);
+        }
+        // A channel id belongs to one server; a stale row under another server is replaced.
+        tx.execute(
+            "INSERT INTO help_channels (channel_id, guild_id, added_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, added_at = excluded.added_at",
+            params![channel_id, guild_id, now.as_second()],
+        )?;
+        tx.commit()?;
+        Ok(HelpChannelChange::Added)
+    }
+
+    fn remove_help_channel(&self, guild_id: u64, channel_id: u64) -> Result<HelpChannelChange, StoreError> {
+        let n = self.lock().execute(
+            "DELETE FROM help_channels WHERE guild_id = ?1 AND channel_id = ?2",
+            params![id_to_sql(guild_id)?, id_to_sql(channel_id)?],
+        )?;
+        Ok(if n > 0 { HelpChannelChange::Removed } else { HelpChannelChange::NotThere })
+    }
+
+    fn help_channels(&self, guild_id: u64) -> Result<Vec<u64>, StoreError> {
+        let connection = self.lock();
+        let ids: Vec<i64> = connection
+            .prepare_cached("SELECT channel_id FROM help_channels WHERE guild_id = ?1 ORDER BY added_at, channel_id")?
+            .query_map([id_to_sql(guild_id)?], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter().map(|id| id_from_sql("help_channels.channel_id", id)).collect()
+    }
+
+    fn all_help_channels(&self) -> Result<Vec<u64>, StoreError> {
+        let connection = self.lock();
+        let ids: Vec<i64> = connection
+            .prepare_cached("SELECT channel_id FROM help_channels ORDER BY channel_id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter().map(|id| id_from_sql("help_channels.channel_id", id)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,6 +661,22 @@ mod tests {
         assert_eq!(second.id, first.id);
         assert_eq!(second.paused, None);
         assert_eq!(second.local_time, time(9, 0, 0, 0));
+    }
+
+    #[test]
+    fn help_channels_are_added_once_per_server_up_to_the_limit_and_removed() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let now = Timestamp::UNIX_EPOCH;
+        assert_eq!(store.add_help_channel(1, 10, 2, now).unwrap(), HelpChannelChange::Added);
+        assert_eq!(store.add_help_channel(1, 10, 2, now).unwrap(), HelpChannelChange::AlreadyAdded);
+        assert_eq!(store.add_help_channel(1, 11, 2, now).unwrap(), HelpChannelChange::Added);
+        assert_eq!(store.add_help_channel(1, 12, 2, now).unwrap(), HelpChannelChange::Full);
+        assert_eq!(store.add_help_channel(2, 20, 2, now).unwrap(), HelpChannelChange::Added);
+        assert_eq!(store.help_channels(1).unwrap(), vec![10, 11]);
+        assert_eq!(store.all_help_channels().unwrap(), vec![10, 11, 20]);
+        assert_eq!(store.remove_help_channel(2, 10).unwrap(), HelpChannelChange::NotThere, "another server's");
+        assert_eq!(store.remove_help_channel(1, 10).unwrap(), HelpChannelChange::Removed);
+        assert_eq!(store.help_channels(1).unwrap(), vec![11]);
     }
 
     #[test]

@@ -193,6 +193,32 @@ fn bad_config_values_name_their_key() {
     let err = Config::from_raw(RawConfig::default(), |name| (name == "CRAMPBOT_GRACE_MINUTES").then(|| "soon".into()))
         .expect_err("bad env");
     assert!(err.to_string().contains("CRAMPBOT_GRACE_MINUTES"), "{err}");
+    let err =
+        Config::from_raw(RawConfig::default(), |name| (name == "CRAMPBOT_MESSAGE_CONTENT").then(|| "maybe".into()))
+            .expect_err("bad env");
+    assert!(err.to_string().contains("CRAMPBOT_MESSAGE_CONTENT"), "{err}");
+    let err = RawConfig::parse("[discord]\nmessage_content = \"yes\"\n", "test.toml").expect_err("not a boolean");
+    assert!(err.to_string().contains("line 2"), "{err}");
+}
+
+#[test]
+fn message_content_is_off_unless_asked_for() {
+    use crampbot::config::{Config, RawConfig};
+    let off = Config::from_raw(RawConfig::default(), |_| None).unwrap();
+    assert!(!off.discord.message_content);
+    let on = Config::from_raw(RawConfig::parse("[discord]\nmessage_content = true\n", "t").unwrap(), |_| None).unwrap();
+    assert!(on.discord.message_content);
+    for (value, expected) in [("true", true), ("1", true), ("false", false), ("0", false)] {
+        let config =
+            Config::from_raw(RawConfig::default(), |name| (name == "CRAMPBOT_MESSAGE_CONTENT").then(|| value.into()))
+                .unwrap();
+        assert_eq!(config.discord.message_content, expected, "{value}");
+    }
+    let env_wins = Config::from_raw(RawConfig::parse("[discord]\nmessage_content = true\n", "t").unwrap(), |name| {
+        (name == "CRAMPBOT_MESSAGE_CONTENT").then(|| "false".into())
+    })
+    .unwrap();
+    assert!(!env_wins.discord.message_content, "the environment overrides the file");
 }
 
 #[test]

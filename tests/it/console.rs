@@ -98,6 +98,31 @@ fn reminders_in_the_console_are_set_kept_in_the_database_and_forgotten() {
     assert!(out.contains("You have no daily reminder"), "{out}");
 }
 
+/// What works on Discord works in the console: Discord's option form as well as the positional
+/// one, and a typo close to exactly one cause shows that cause's card.
+#[test]
+fn the_console_takes_discords_option_form_and_shows_the_only_close_cause() {
+    let (mut args, _dir) = knowledge_args();
+    args.push("chat".to_owned());
+    let session = "/remind set time:07:30 timezone:Europe/London\n/remind show\n/remind set 08:15 Europe/Paris silent\n\
+                   /remind show\n/remind set time:09:45 timezone:UTC silent:true\n/remind snooze minutes:60\n\
+                   /cause name:nerve issues\n/tips kind:treatment\n/cause sciatca\n/quit\n";
+    let chat = crampbot(&args, session);
+    assert!(chat.status.success(), "{}", String::from_utf8_lossy(&chat.stderr));
+    let out = String::from_utf8(chat.stdout).unwrap();
+    assert!(out.contains("every day at 07:30 (Europe/London)"), "the option form sets the reminder: {out}");
+    assert!(out.contains("Daily reminder at 07:30 (Europe/London)"), "{out}");
+    assert!(out.contains("every day at 08:15 (Europe/Paris)"), "the positional form still works: {out}");
+    assert!(out.contains("every day at 09:45 (UTC)"), "{out}");
+    assert!(out.contains("Snoozed."), "{out}");
+    assert!(!out.contains("Usage:"), "every line understood: {out}");
+    let bot = crate::support::test_bot();
+    let card = crampbot::reply::render_text(&bot.cause_card("nerve_issues"));
+    assert_eq!(out.matches(&card).count(), 2, "/cause name:nerve issues and /cause sciatca both show the card");
+    assert!(out.contains(&crampbot::reply::render_text(&bot.tips(crampbot::bot::TipsKind::Treatment))));
+    assert!(!out.contains("Did you mean"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_due_reminder_prints_in_the_terminal_while_the_chat_runs() {
     use std::sync::{Arc, Mutex};

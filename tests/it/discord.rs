@@ -168,12 +168,20 @@ async fn the_longest_message_is_answered_within_every_limit() {
         "MESSAGE_CREATE",
         fake::message(harness.fake.next_id(), &fake::human(), &content, true, &[fake::bot_user()]),
     );
-    let calls = harness.fake.wait_calls("POST", "/messages", 1).await;
-    check_message(&calls[0].body);
-    assert_eq!(footer_of_last_embed(&calls[0].body), guidance());
     let expected = test_bot().ask(content.trim_start_matches(&mention()).trim());
-    let n_embeds = calls[0].body["embeds"].as_array().unwrap().len();
-    assert_eq!(n_embeds, expected.alerts.len().min(9) + 1, "one embed per alert, then the body");
+    let plan = render::plan(&expected);
+    let calls = harness.fake.wait_calls("POST", "/messages", plan.messages.len()).await;
+    assert_eq!(calls.len(), plan.messages.len());
+    for call in &calls {
+        check_message(&call.body);
+        assert_eq!(footer_of_last_embed(&call.body), guidance(), "every message carries the guidance");
+    }
+    let titles: Vec<&Value> =
+        calls.iter().flat_map(|call| call.body["embeds"].as_array().unwrap()).map(|e| &e["title"]).collect();
+    assert!(titles.len() > expected.alerts.len(), "the alerts, then the body");
+    for (alert, title) in expected.alerts.iter().zip(&titles) {
+        assert!(title.as_str().unwrap().contains(&alert.title), "one embed per alert first, most urgent first");
+    }
     harness.stop().await.unwrap();
 }
 
@@ -190,7 +198,7 @@ async fn an_empty_mention_gets_the_help() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commands_are_registered_globally_with_dm_contexts() {
+async fn commands_are_registered_globally_for_server_and_user_installs() {
     let harness = Harness::start().await;
     let calls = harness.fake.calls_to("PUT", "/commands");
     assert_eq!(calls[0].path, format!("/api/v10/applications/{APP_ID}/commands"));
@@ -198,13 +206,70 @@ async fn commands_are_registered_globally_with_dm_contexts() {
     let expected: Vec<&str> = commands::COMMANDS.iter().map(|def| def.name).collect();
     assert_eq!(names, expected);
     for command in calls[0].body.as_array().unwrap() {
-        if command["name"] == "hydration" {
-            assert_eq!(command["contexts"], json!([0]), "channel reminders are set in a server");
+        let name = command["name"].as_str().unwrap();
+        if ["hydration", "helpchannel"].contains(&name) {
+            assert_eq!(command["integration_types"], json!([0]), "/{name} is for servers that installed the bot");
+            assert_eq!(command["contexts"], json!([0]), "/{name} is set in a server");
             assert_eq!(command["default_member_permissions"], json!("32"), "MANAGE_GUILD");
         } else {
-            assert_eq!(command["contexts"], json!([0, 1]), "{} works in guilds and DMs", command["name"]);
+            assert_eq!(command["integration_types"], json!([0, 1]), "/{name}: server and user installs");
+            assert_eq!(command["contexts"], json!([0, 1, 2]), "/{name}: servers, the bot's DMs and other DMs");
         }
     }
+    for name in ["ask", "cause", "causes", "tips", "about", "help", "remind"] {
+        assert!(names.contains(&name), "/{name} is registered");
+    }
+    harness.stop().await.unwrap();
+}
+
+/// A command, its options, and the reply it must show.
+type UserCase<'a> = (&'a str, Vec<(&'a str, Value)>, Reply);
+
+/// An app installed to a user's account is used where the bot is not: a group DM between people
+/// (context 2) or a server it was never invited to (context 0), both authorized by the user. Every
+/// command answers through the interaction callback, never a channel message, with the same reply
+/// as anywhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_installed_app_answers_through_the_interaction_where_the_bot_is_not() {
+    let harness = Harness::start().await;
+    let bot = test_bot();
+    let cases: Vec<UserCase> = vec![
+        (
+            "ask",
+            vec![("description", json!("my calves twitch on long walks"))],
+            bot.ask("my calves twitch on long walks"),
+        ),
+        ("cause", vec![("name", json!("nerve_issues"))], bot.cause_card("nerve_issues")),
+        ("causes", vec![], bot.cause_list()),
+        ("tips", vec![("kind", json!("treatment"))], bot.tips(crampbot::bot::TipsKind::Treatment)),
+        ("about", vec![], bot.about()),
+        ("help", vec![], bot.help()),
+    ];
+    for in_guild in [false, true] {
+        for (name, options, expected) in &cases {
+            let id = harness.fake.next_id();
+            let interaction = fake::user_installed(fake::command(id, name, options, in_guild), in_guild);
+            assert_eq!(interaction["context"], json!(if in_guild { 0 } else { 2 }));
+            assert_eq!(interaction["authorizing_integration_owners"], json!({"1": fake::USER_ID.to_string()}));
+            harness.fake.dispatch("INTERACTION_CREATE", interaction);
+            let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/itoken{id}/callback"), 1).await;
+            let body = &calls[0].body;
+            assert_eq!(body["type"], json!(4), "/{name} answers in the callback");
+            check_message(body);
+            assert_eq!(footer_of_last_embed(body), guidance(), "/{name} carries the guidance");
+            let planned = render::interaction_messages(expected, false);
+            let planned = serde_json::to_value(&planned.first).unwrap();
+            assert_eq!(body["data"]["embeds"], planned["embeds"], "/{name}: the same reply as anywhere else");
+        }
+    }
+    // /remind works for a user install too (this bot runs without reminders, and says so).
+    let id = harness.fake.next_id();
+    let interaction = fake::user_installed(fake::subcommand(id, "remind", "show", &[], false), false);
+    harness.fake.dispatch("INTERACTION_CREATE", interaction);
+    let calls = harness.fake.wait_calls("POST", &format!("/interactions/{id}/"), 1).await;
+    assert_eq!(calls[0].body["data"]["content"], json!(crampbot::discord::NO_REMINDERS));
+    assert_eq!(calls[0].body["data"]["flags"], json!(64));
+    assert_eq!(harness.fake.count("POST", "/channels/"), 0, "never a channel message");
     harness.stop().await.unwrap();
 }
 
@@ -379,6 +444,58 @@ async fn an_op_7_reconnect_resumes() {
     resumes_and_keeps_answering(|harness| harness.fake.reconnect()).await;
 }
 
+/// The heartbeat interval the fake asks for in the watchdog test, and the watchdog's margin.
+const SHORT_HEARTBEAT: Duration = Duration::from_millis(500);
+const SHORT_MARGIN: Duration = Duration::from_millis(500);
+
+/// How soon after the gateway answers again the bot must be answering mentions: 8 s. That is
+/// the watchdog's deadline from the last sign of life (2 x 500 ms + 500 ms = 1.5 s), its check
+/// period (0.15 s), serenity's 5 s wait before it gives up on the stuck shard runner, and a new
+/// IDENTIFY, with over a second to spare (about 6.6 s measured).
+const RECOVERY_BOUND: Duration = Duration::from_secs(8);
+
+/// serenity 0.12.5 resumes a dropped connection on a WebSocket connect without a timeout: a
+/// gateway that accepts the connection and never completes the handshake leaves the shard
+/// waiting forever, silent (serenity issue 3369). Here the fake goes dark (no heartbeat ACKs,
+/// handshakes never answered), drops the connection, and comes back once the resume is stuck.
+/// The watchdog sees no event and no ACK for two intervals plus the margin, restarts the shard,
+/// and mentions are answered again, once each, within [`RECOVERY_BOUND`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_restarts_a_shard_left_silent_by_a_failed_resume() {
+    let fake = fake::FakeDiscord::start_with_heartbeat(SHORT_HEARTBEAT.as_millis().try_into().unwrap()).await;
+    let options = RunOptions { heartbeat_interval: SHORT_HEARTBEAT, watchdog_margin: SHORT_MARGIN, ..test_options() };
+    let harness = Harness::start_on(fake, options, None).await;
+    barrier(&harness, 0).await;
+
+    harness.fake.go_dark();
+    harness.fake.drop_connection();
+    harness
+        .fake
+        .wait_until(Duration::from_secs(10), "a resume stuck in its handshake", |fake| fake.stats().stalled >= 1)
+        .await;
+    assert_eq!(harness.fake.stats().resumes, 0, "the resume never got through");
+    harness.fake.come_back();
+    let back = std::time::Instant::now();
+
+    harness.fake.wait_until(RECOVERY_BOUND, "a new session", |fake| fake.stats().identifies >= 2).await;
+    let id = harness.fake.next_id();
+    let content = format!("{} my calf twitches when I walk", mention());
+    harness.fake.dispatch("MESSAGE_CREATE", fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]));
+    harness
+        .fake
+        .wait_until(RECOVERY_BOUND.saturating_sub(back.elapsed()), "the mention answered", |fake| {
+            fake.count("POST", "/messages") >= 2
+        })
+        .await;
+    let answers = harness.fake.calls_to("POST", "/messages");
+    assert_eq!(answers.last().unwrap().body["nonce"], json!(format!("r{id}")), "the mention, answered");
+    barrier(&harness, 2).await;
+    assert_eq!(harness.fake.count("POST", "/messages"), 3, "each message answered once: one shard, not two");
+    let stats = harness.fake.stats();
+    assert_eq!((stats.identifies, stats.stalled), (2, 1), "one restart, one new login: {stats:?}");
+    harness.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_4004_ends_with_a_clear_token_error() {
     let harness = Harness::start().await;
@@ -514,7 +631,7 @@ fn source() -> Source {
 }
 
 /// A reply far beyond every Discord limit: the renderer must shorten it, never fail.
-fn huge_reply() -> Reply {
+pub(crate) fn huge_reply() -> Reply {
     let bot = test_bot();
     let mut reply = Reply::new(ReplyKind::Analysis, "T".repeat(1000), bot.catalogue());
     reply.intro = Some("🦵 intro ".repeat(2000));
@@ -541,19 +658,28 @@ fn huge_reply() -> Reply {
 }
 
 #[test]
-fn the_longest_reply_is_shortened_within_every_limit_and_keeps_alerts_and_guidance() {
+fn the_longest_reply_keeps_every_limit_alerts_first_and_the_guidance_on_every_message() {
     let reply = huge_reply();
-    let body = serde_json::to_value(render::message(&reply, None)).unwrap();
-    check_message(&body);
-    let embeds = body["embeds"].as_array().unwrap();
-    assert_eq!(embeds.len(), 10);
-    assert_eq!(embeds[0]["color"], json!(render::COLOUR_EMERGENCY), "the most urgent alert comes first");
-    assert!(embeds[0]["title"].as_str().unwrap().contains("EMERGENCY"));
-    assert_eq!(footer_of_last_embed(&body), reply.guidance());
-    let callback = serde_json::to_value(render::interaction_message(&reply, true)).unwrap();
-    check_message(&json!({"type": 4, "data": callback}));
-    let plans = render::plan(&reply);
-    assert!(plans.iter().map(render::EmbedPlan::units).sum::<usize>() <= 6000);
+    let messages = render::messages(&reply, None);
+    assert_eq!(messages.len(), render::MAX_MESSAGES);
+    for message in &messages {
+        let body = serde_json::to_value(message).unwrap();
+        check_message(&body);
+        assert_eq!(footer_of_last_embed(&body), reply.guidance());
+    }
+    let first = serde_json::to_value(&messages[0]).unwrap();
+    assert_eq!(first["embeds"][0]["color"], json!(render::COLOUR_EMERGENCY), "the most urgent alert comes first");
+    assert!(first["embeds"][0]["title"].as_str().unwrap().contains("EMERGENCY"));
+    let answer = render::interaction_messages(&reply, true);
+    check_message(&json!({"type": 4, "data": serde_json::to_value(&answer.first).unwrap()}));
+    for followup in &answer.followups {
+        let body = serde_json::to_value(followup).unwrap();
+        check_message(&body);
+        assert_eq!(body["flags"], json!(64), "follow-ups are as private as the answer");
+    }
+    assert_eq!(answer.followups.len(), render::MAX_MESSAGES - 1);
+    let plan = render::plan(&reply);
+    assert!(plan.messages.iter().all(|message| message.iter().map(render::EmbedPlan::units).sum::<usize>() <= 6000));
 }
 
 #[test]
@@ -562,13 +688,15 @@ fn the_longest_user_text_is_clipped_before_analysis() {
     let clipped = commands::clip(&text);
     assert!(clipped.len() <= crampbot::bot::MAX_TEXT_BYTES);
     let reply = test_bot().ask(clipped);
-    check_message(&serde_json::to_value(render::message(&reply, None)).unwrap());
+    for message in render::messages(&reply, None) {
+        check_message(&serde_json::to_value(message).unwrap());
+    }
 }
 
 #[test]
 fn colours_follow_the_most_urgent_alert() {
     let bot = test_bot();
-    let calm = serde_json::to_value(render::message(&bot.help(), None)).unwrap();
+    let calm = serde_json::to_value(&render::messages(&bot.help(), None)[0]).unwrap();
     assert_eq!(calm["embeds"][0]["color"], json!(render::COLOUR_CALM));
     let urgent = Reply::new(ReplyKind::Analysis, "x", bot.catalogue()).with_alerts(
         vec![Alert {
@@ -582,7 +710,7 @@ fn colours_follow_the_most_urgent_alert() {
         }],
         bot.catalogue(),
     );
-    let body = serde_json::to_value(render::message(&urgent, None)).unwrap();
+    let body = serde_json::to_value(&render::messages(&urgent, None)[0]).unwrap();
     assert_eq!(body["embeds"][0]["color"], json!(render::COLOUR_URGENT));
     assert_eq!(body["embeds"][1]["color"], json!(render::COLOUR_URGENT));
 }
@@ -598,9 +726,10 @@ fn snapshot_of_a_small_reply_message() {
     section.body = Some("Tired muscles cramp more.".into());
     section.items = vec![Item { text: "Build up distance slowly.".into(), source: Some(source()) }];
     reply.sections.push(section);
-    let mut body =
-        serde_json::to_value(render::message(&reply, Some((serenity_ids::channel(), serenity_ids::message()).into())))
-            .unwrap();
+    let reference = (serenity_ids::channel(), serenity_ids::message()).into();
+    let messages = render::messages(&reply, Some(&reference));
+    assert_eq!(messages.len(), 1);
+    let mut body = serde_json::to_value(&messages[0]).unwrap();
     // The guidance text belongs to the catalogue, not to the renderer.
     body["embeds"][0]["footer"]["text"] = json!("<guidance>");
     insta::assert_json_snapshot!("small_reply_message", body);

@@ -3,7 +3,9 @@
 //! REST (axum) records every call (method, path, JSON body) and answers like Discord; programmable
 //! faults make the next matching calls fail. The gateway (tokio-tungstenite) speaks HELLO,
 //! IDENTIFY → READY, heartbeats, RESUME → RESUMED, and lets tests dispatch events, close the
-//! connection with a code, drop it, or send RECONNECT. `GET /api/v10/gateway` returns its URL.
+//! connection with a code, drop it, or send RECONNECT. It can also go dark, as a gateway that
+//! half-fails does: heartbeats go unanswered and new connections are accepted but never get the
+//! WebSocket handshake. `GET /api/v10/gateway` returns its URL.
 //!
 //! Shared by the integration tests and `benches/discord.rs` (included there with `#[path]`).
 
@@ -38,6 +40,14 @@ pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_001;
 pub const DM_CHANNEL_ID: u64 = 1_300_000_000_000_000_002;
 /// A human user.
 pub const USER_ID: u64 = 1_400_000_000_000_000_001;
+/// A group DM between people, where the bot is not a member (reachable by a user install).
+pub const GROUP_DM_ID: u64 = 1_300_000_000_000_000_003;
+/// A server the bot is not in (reachable by a user install).
+pub const OTHER_GUILD_ID: u64 = 1_200_000_000_000_000_002;
+/// A channel of [`OTHER_GUILD_ID`].
+pub const OTHER_CHANNEL_ID: u64 = 1_300_000_000_000_000_004;
+/// Another human user.
+pub const OTHER_USER_ID: u64 = 1_400_000_000_000_000_003;
 /// Another bot.
 pub const OTHER_BOT_ID: u64 = 1_400_000_000_000_000_002;
 /// The token the fake expects.
@@ -103,6 +113,12 @@ pub struct GatewayStats {
     pub disconnects: u64,
     /// Close frames with code 1000 (a clean goodbye) received from the client.
     pub clean_closes: u64,
+    /// Connections accepted while dark and left hanging before the WebSocket handshake.
+    pub stalled: u64,
+    /// Heartbeats left unanswered while dark.
+    pub unanswered_heartbeats: u64,
+    /// The gateway intents of the last IDENTIFY.
+    pub intents: u64,
 }
 
 struct Shared {
@@ -114,6 +130,10 @@ struct Shared {
     next_id: AtomicU64,
     ws_url: String,
     heartbeat_interval_ms: u64,
+    /// While set, heartbeats get no ACK and new connections stall before the handshake.
+    dark: std::sync::atomic::AtomicBool,
+    /// Stalled connections, held open until the fake is dropped.
+    stalled: Mutex<Vec<TcpStream>>,
     /// Bumped on every change, so waiters can re-check.
     version: watch::Sender<u64>,
 }
@@ -161,6 +181,8 @@ impl FakeDiscord {
             next_id: AtomicU64::new(1_500_000_000_000_000_000),
             ws_url,
             heartbeat_interval_ms: interval_ms,
+            dark: std::sync::atomic::AtomicBool::new(false),
+            stalled: Mutex::new(Vec::new()),
             version: watch::channel(0).0,
         });
         let app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
@@ -170,6 +192,13 @@ impl FakeDiscord {
         let gateway_shared = Arc::clone(&shared);
         let gateway_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gateway.accept().await {
+                if gateway_shared.dark.load(Ordering::SeqCst) {
+                    // Accepted, then never answered: the client waits for the handshake.
+                    gateway_shared.stalled.lock().unwrap().push(stream);
+                    gateway_shared.stats.lock().unwrap().stalled += 1;
+                    gateway_shared.bump();
+                    continue;
+                }
                 tokio::spawn(connection(stream, Arc::clone(&gateway_shared)));
             }
         });
@@ -257,6 +286,18 @@ impl FakeDiscord {
     /// Drops the current connection's TCP stream without a close frame.
     pub fn drop_connection(&self) {
         self.command(GatewayCommand::Drop);
+    }
+
+    /// Goes dark: heartbeats get no ACK, and new connections are accepted but never answered
+    /// (the client is left waiting for the WebSocket handshake, which never comes).
+    pub fn go_dark(&self) {
+        self.shared.dark.store(true, Ordering::SeqCst);
+    }
+
+    /// Answers again: heartbeats are acknowledged and new connections work. Connections that
+    /// stalled while dark stay stalled, as a half-open connection does.
+    pub fn come_back(&self) {
+        self.shared.dark.store(false, Ordering::SeqCst);
     }
 
     /// Sends op 7 RECONNECT.
@@ -402,12 +443,25 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { break };
                 let reply = match payload["op"].as_u64() {
+                    Some(1) if shared.dark.load(Ordering::SeqCst) => {
+                        {
+                            let mut stats = shared.stats.lock().unwrap();
+                            stats.heartbeats += 1;
+                            stats.unanswered_heartbeats += 1;
+                        }
+                        shared.bump();
+                        None
+                    }
                     Some(1) => {
                         shared.stats.lock().unwrap().heartbeats += 1;
                         Some(json!({"op": 11}))
                     }
                     Some(2) => {
-                        shared.stats.lock().unwrap().identifies += 1;
+                        {
+                            let mut stats = shared.stats.lock().unwrap();
+                            stats.identifies += 1;
+                            stats.intents = payload["d"]["intents"].as_u64().unwrap_or(0);
+                        }
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
                         Some(json!({"op": 0, "t": "READY", "s": seq, "d": ready(&shared.ws_url)}))
                     }
@@ -516,6 +570,37 @@ fn interaction(kind: u8, id: u64, data: &Value, guild: bool) -> Value {
         interaction["member"] = member(&human());
     } else {
         interaction["user"] = human();
+    }
+    interaction
+}
+
+/// `interaction` (built by [`command`], [`subcommand`] and the like) as Discord sends it to an
+/// app installed to the user's account rather than to a server: the user authorized it
+/// (`authorizing_integration_owners` `{"1": user}`), and it is used either in a group DM between
+/// people (context 2, no server) or, with `in_guild`, in a server the bot is not in (context 0).
+pub fn user_installed(mut interaction: Value, in_guild: bool) -> Value {
+    let object = interaction.as_object_mut().expect("an interaction object");
+    object.insert("authorizing_integration_owners".to_owned(), json!({"1": USER_ID.to_string()}));
+    object.insert("app_permissions".to_owned(), json!("562949953601536"));
+    if in_guild {
+        object.insert("context".to_owned(), json!(0));
+        object.insert("guild_id".to_owned(), json!(OTHER_GUILD_ID.to_string()));
+        object.insert("guild_locale".to_owned(), json!("en-US"));
+        object.insert("channel_id".to_owned(), json!(OTHER_CHANNEL_ID.to_string()));
+        object.insert(
+            "channel".to_owned(),
+            json!({"id": OTHER_CHANNEL_ID.to_string(), "type": 0, "guild_id": OTHER_GUILD_ID.to_string()}),
+        );
+        object.insert("member".to_owned(), member(&human()));
+        object.remove("user");
+    } else {
+        object.insert("context".to_owned(), json!(2));
+        object.remove("guild_id");
+        object.remove("guild_locale");
+        object.remove("member");
+        object.insert("channel_id".to_owned(), json!(GROUP_DM_ID.to_string()));
+        object.insert("channel".to_owned(), json!({"id": GROUP_DM_ID.to_string(), "type": 3}));
+        object.insert("user".to_owned(), human());
     }
     interaction
 }

@@ -120,6 +120,26 @@ async fn a_dm_reminder_is_sent_once_with_a_nonce_and_a_restart_on_the_same_datab
     second.stop().await.unwrap();
 }
 
+/// A user who installed the app to their account sets their DM reminder from a group DM: the
+/// answer comes through the interaction, and the reminder is theirs (their user id), as from
+/// anywhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_installed_remind_set_in_a_group_dm_sets_the_users_reminder() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.sqlite3");
+    let clock = ManualClock::new(ts("2026-06-01T08:00:00Z"));
+    let harness = Harness::start_on(FakeDiscord::start().await, with_reminders(&db, &clock), None).await;
+    let fake = &harness.fake;
+    let set = fake::user_installed(remind_set(fake, "09:00", "Europe/London"), false);
+    let confirmation = ephemeral_text(&interact(fake, set).await);
+    assert!(confirmation.contains("Daily hydration reminder set"), "{confirmation}");
+    let store = SqliteStore::open(&db).unwrap();
+    let stored = store.find(TargetKey::User(USER_ID)).unwrap().expect("the user's reminder");
+    assert_eq!(stored.zone, "Europe/London");
+    assert_eq!(fake.count("POST", "/channels/"), 0, "answered through the interaction alone");
+    harness.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_reminder_pings_exactly_the_configured_role() {
     let dir = tempfile::tempdir().unwrap();

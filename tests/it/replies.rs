@@ -61,9 +61,16 @@ fn red_flags_come_first_in_the_text() {
 fn cause_lookups_are_forgiving_and_helpful() {
     assert_eq!(bot().cause_card("nerve_issues").kind, ReplyKind::CauseCard);
     assert_eq!(bot().cause_card("sciatica").kind, ReplyKind::CauseCard);
+    // Close to exactly one cause: its card, as if it had been named.
+    let typo = bot().cause_card("sciatca");
+    assert_eq!(typo.kind, ReplyKind::CauseCard);
+    assert_eq!(render_text(&typo), render_text(&bot().cause_card("nerve_issues")));
+    // Close to two: the user is asked which.
     let not_found = bot().cause_card("dehidration");
     assert_eq!(not_found.kind, ReplyKind::NotFound);
-    assert!(not_found.intro.as_deref().unwrap_or_default().contains("Dehydration"), "{:?}", not_found.intro);
+    let intro = not_found.intro.as_deref().unwrap_or_default();
+    assert!(intro.contains("Did you mean") && intro.contains("Dehydration"), "{intro}");
+    assert_eq!(bot().cause_card("kidney stones").kind, ReplyKind::NotFound);
 }
 
 #[test]

@@ -118,13 +118,19 @@ pub fn test_options() -> RunOptions {
 
 /// The config that points the adapter at the fake, built as production builds it.
 pub fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> Config {
+    config_with(fake, guild, &[])
+}
+
+/// [`config_for`] with more environment variables, such as `CRAMPBOT_MESSAGE_CONTENT`.
+pub fn config_with(fake: &FakeDiscord, guild: Option<u64>, env: &[(&str, &str)]) -> Config {
     let base = fake.base.clone();
     let guild = guild.map(|g| g.to_string());
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     Config::from_raw(RawConfig::default(), move |name| match name {
         "DISCORD_TOKEN" => Some(TOKEN.to_owned()),
         "DISCORD_API_BASE" => Some(base.clone()),
         "CRAMPBOT_GUILD_ID" => guild.clone(),
-        _ => None,
+        _ => env.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()),
     })
     .expect("valid test config")
 }
@@ -152,6 +158,11 @@ impl Harness {
     /// Like [`Harness::start_with`] on a fake the test set up.
     pub async fn start_on(fake: FakeDiscord, options: RunOptions, guild: Option<u64>) -> Harness {
         let config = config_for(&fake, guild);
+        Harness::start_configured(fake, options, config).await
+    }
+
+    /// Starts the adapter on `fake` with a config the test built (see [`config_with`]).
+    pub async fn start_configured(fake: FakeDiscord, options: RunOptions, config: Config) -> Harness {
         let (shutdown, signal) = oneshot::channel::<()>();
         let bot = test_bot();
         let task = tokio::spawn(async move {
