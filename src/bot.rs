@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::analyze::{Analysis, Analyzer, Evidence, MatchKind};
 use crate::knowledge::{Catalogue, Cause, Tip};
-use crate::reply::{Alert, Item, Reply, ReplyKind, Section};
+use crate::reply::{Alert, Item, NoticeItem, Reply, ReplyKind, Section};
 
 /// The longest text the bot analyzes, in bytes; longer input is refused with a clear error at
 /// the edges (batch lines, CLI arguments). Five times Discord's own 2,000-character limit.
@@ -119,6 +119,26 @@ impl Bot {
             })
             .collect();
 
+        // Notices hold back tips that do not suit the situation ("drink more" on dialysis).
+        let hidden: Vec<&str> = analysis
+            .notices
+            .iter()
+            .flat_map(|found| catalogue.notices[found.notice].hides.iter().map(String::as_str))
+            .collect();
+        let suits = |tip: &&Tip| !tip.tags.iter().any(|tag| hidden.contains(&tag.as_str()));
+        let notices = analysis
+            .notices
+            .iter()
+            .map(|found| {
+                let notice = &catalogue.notices[found.notice];
+                NoticeItem {
+                    id: notice.id.clone(),
+                    title: notice.title.clone(),
+                    text: notice.text.clone(),
+                    sources: notice.sources.clone(),
+                }
+            })
+            .collect();
         let mut reply = if !analysis.on_topic && analysis.red_flags.is_empty() {
             let mut reply =
                 Reply::new(ReplyKind::OffTopic, "I can only help with calf twitches and leg cramps", catalogue);
@@ -132,7 +152,7 @@ impl Bot {
             common.items = catalogue.causes.iter().map(|cause| Item { text: one_line(cause), source: None }).collect();
             reply.sections.push(common);
             let mut helps = Section::new("What generally helps");
-            helps.items = catalogue.guidance.prevention.iter().take(4).map(tip_item).collect();
+            helps.items = catalogue.guidance.prevention.iter().filter(suits).take(4).map(tip_item).collect();
             reply.sections.push(helps);
             reply
         } else {
@@ -147,7 +167,7 @@ impl Bot {
                 section.cause_id = Some(cause.id.clone());
                 section.why = Some(why_line(&found.evidence));
                 section.body = Some(cause.summary.clone());
-                section.items = cause.tips.iter().take(TIPS_PER_CAUSE).map(tip_item).collect();
+                section.items = cause.tips.iter().filter(suits).take(TIPS_PER_CAUSE).map(tip_item).collect();
                 reply.sections.push(section);
             }
             reply
@@ -167,6 +187,9 @@ impl Bot {
                 })
                 .collect();
             reply.sections.push(section);
+        }
+        if analysis.on_topic || !analysis.red_flags.is_empty() {
+            reply.notices = notices;
         }
         reply.with_alerts(alerts, catalogue)
     }

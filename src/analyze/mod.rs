@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod stem;
 
 mod score;
+mod signs;
 mod topic;
 
 use std::sync::Arc;
@@ -104,6 +105,19 @@ pub struct RedFlagMatch {
     pub evidence: Vec<Evidence>,
 }
 
+/// A notice the message calls for: advice for its situation (a statin user with muscle pain,
+/// someone on dialysis, a fresh injury).
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeMatch {
+    /// Index into [`Catalogue::notices`].
+    #[serde(skip)]
+    pub notice: usize,
+    /// The notice's id.
+    pub id: String,
+    /// The words that called for it.
+    pub evidence: Vec<Evidence>,
+}
+
 /// The analyzer's verdict on one message.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
@@ -115,6 +129,8 @@ pub struct Analysis {
     pub excluded: Vec<Exclusion>,
     /// Red flags, most urgent first.
     pub red_flags: Vec<RedFlagMatch>,
+    /// Advice for the situation the message describes, in catalogue order.
+    pub notices: Vec<NoticeMatch>,
 }
 
 /// At most this many causes are presented.

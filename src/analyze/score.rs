@@ -1,10 +1,11 @@
 //! Scoring: from matched phrases to ranked causes, exclusions, red flags and the topic verdict.
 
-use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex, Topic};
+use super::index::{Found, NegationRoles, Resolved, TermIndex, Topic};
+use super::signs::Signs;
 use super::topic::Location;
 use super::negation;
 use super::normalize::{Boundary, Tokens, tokenize};
-use super::{Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, RedFlagMatch};
+use super::{Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, NoticeMatch, RedFlagMatch};
 use crate::knowledge::{CAUSE_IDS, Catalogue, Pattern, RED_FLAG_IDS, Strength};
 
 /// The smallest net weight for a cause to be shown: one moderate term, or two weak ones.
@@ -25,10 +26,6 @@ const NAME_DENIAL_REACH: usize = 2;
 
 /// What a statement against a cause ("I drink plenty of water") weighs.
 const AGAINST_WEIGHT: f32 = 3.0;
-
-/// The most words a clause concept may span ("my pee has gone the colour of cola"): its parts
-/// belong together only when they are close.
-const CLAUSE_CONCEPT_SPAN: usize = 8;
 
 /// How many trailing words ("on my last bloods") may follow a clause-final negation.
 const MAX_TRAILING_WORDS: usize = 5;
@@ -64,15 +61,15 @@ impl Tally {
 }
 
 /// A message in analyzable form: tokens, their keys, and which tokens are negated.
-struct Message<'a> {
-    text: &'a str,
-    tokens: Tokens,
-    resolved: Vec<Resolved>,
+pub(super) struct Message<'a> {
+    pub(super) text: &'a str,
+    pub(super) tokens: Tokens,
+    pub(super) resolved: Vec<Resolved>,
     negated_by: Vec<Option<usize>>,
     /// Tokens a hypothetical puts in doubt ("worried about MS").
     hypothetical: Vec<bool>,
     /// Tokens inside an idiom ("pulling my leg").
-    idiom: Vec<bool>,
+    pub(super) idiom: Vec<bool>,
     triggers: Vec<(Found, NegationRoles)>,
 }
 
@@ -88,7 +85,7 @@ impl Message<'_> {
     }
 
     /// The trigger negating any token of `found`, if one does.
-    fn negation_of(&self, found: &Found) -> Option<usize> {
+    pub(super) fn negation_of(&self, found: &Found) -> Option<usize> {
         (found.start..found.end).find_map(|i| self.negated_by[i])
     }
 
@@ -105,7 +102,7 @@ impl Message<'_> {
         }
     }
 
-    fn evidence(&self, found: &Found, term: &str, words: &[Box<str>]) -> Evidence {
+    pub(super) fn evidence(&self, found: &Found, term: &str, words: &[Box<str>]) -> Evidence {
         Evidence {
             text: self.original(found.start, found.end).to_owned(),
             term: term.to_owned(),
@@ -135,7 +132,9 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let message = Message { text, tokens, resolved, negated_by, hypothetical, idiom, triggers };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
-    let red_flags = red_flags(catalogue, index, &message, &location, &cause_found, &concept_found);
+    let signs = Signs::find(catalogue, index, &message, &location, &cause_found, &concept_found);
+    let red_flags = red_flags(catalogue, &message, &signs);
+    let notices = notices(catalogue, &message, &signs);
     // A warning sign is itself a symptom of its cause group (a DVT is a circulatory problem).
     // It weighs for the causes of its group that the message already points to ("on a statin"
     // and dark urine: the medicine), or for the first of them when it points to none.
@@ -160,7 +159,7 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         .any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
-        return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags };
+        return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags, notices: Vec::new() };
     }
 
     let ranked = rank(&tallies);
@@ -179,7 +178,20 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         .filter(|(cause, tally)| !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause))
         .map(|(cause, tally)| Exclusion { cause, id: CAUSE_IDS[cause], evidence: std::mem::take(&mut tally.contrary) })
         .collect();
-    Analysis { on_topic, causes, excluded, red_flags }
+    Analysis { on_topic, causes, excluded, red_flags, notices }
+}
+
+/// The notices whose pattern the message's signs meet, in catalogue order.
+fn notices(catalogue: &Catalogue, message: &Message<'_>, signs: &Signs) -> Vec<NoticeMatch> {
+    catalogue
+        .notices
+        .iter()
+        .enumerate()
+        .filter_map(|(notice_index, notice)| {
+            let found = notice.patterns.iter().find_map(|pattern| signs.fires(pattern))?;
+            Some(NoticeMatch { notice: notice_index, id: notice.id.clone(), evidence: signs.evidence(message, &found) })
+        })
+        .collect()
 }
 
 /// Which tokens sit inside an idiom ("pulling my leg", "cramped flat"): a topic phrase that
@@ -326,126 +338,24 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
     tallies
 }
 
-/// Red flags whose pattern is met by affirmed (not negated) concepts.
-fn red_flags(
-    catalogue: &Catalogue,
-    index: &TermIndex,
-    message: &Message<'_>,
-    location: &Location,
-    cause_found: &[Found],
-    concept_found: &[Found],
-) -> Vec<RedFlagMatch> {
+/// Red flags whose pattern is met by affirmed (not negated) signs.
+fn red_flags(catalogue: &Catalogue, message: &Message<'_>, signs: &Signs) -> Vec<RedFlagMatch> {
     let sentence = |found: &Found| message.tokens.tokens[found.start].sentence;
-    // Words inside a statement of health ("feet warm and pink") or a phrase that only sounds
-    // like a sign ("warm-up", "red wine") are not signs.
-    let mut healthy = vec![false; message.tokens.tokens.len()];
-    for found in index.not_signs.find(&message.resolved, &message.tokens) {
-        healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
-    }
-    // Idioms ("so cramped I'm tripping over things") carry no signs either.
-    for (flag, &idiom) in healthy.iter_mut().zip(&message.idiom) {
-        *flag |= idiom;
-    }
-    for found in cause_found {
-        if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {
-            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
-        }
-    }
-    // For each concept, its affirmed occurrences, in text order.
-    let mut occurrences: Vec<Vec<Found>> = vec![Vec::new(); catalogue.concepts.len()];
-    for found in concept_found {
-        if message.negation_of(found).is_some()
-            || message.resolved[found.start].key == NO_KEY
-            || healthy[found.start..found.end].iter().any(|&flag| flag)
-        {
-            continue;
-        }
-        let in_legs = location.sign_in_legs(sentence(found));
-        for &concept in &index.concepts.entries[found.entry as usize].payload {
-            // A sign that sits on the body counts only where it is in the legs.
-            if in_legs || !catalogue.concepts[usize::from(concept)].located {
-                occurrences[usize::from(concept)].push(*found);
-            }
-        }
-    }
-    // Concepts expressed by other concepts together in one clause ("pee" and "brown"): each
-    // occurrence spans the words from the first to the last of them, which is the evidence.
-    let clause = |found: &Found| message.tokens.tokens[found.start].group;
-    for (concept, definition) in catalogue.concepts.iter().enumerate() {
-        let mut extra = Vec::new();
-        for parts in &definition.in_one_clause {
-            let Some(&anchor_concept) = parts.first() else { continue };
-            for anchor in &occurrences[anchor_concept] {
-                let wanted = clause(anchor);
-                let (mut start, mut end) = (anchor.start, anchor.end);
-                // Of each part, the occurrence nearest the anchor in its group.
-                let all_present = parts.iter().all(|&part| {
-                    let found = occurrences[part]
-                        .iter()
-                        .filter(|found| clause(found) == wanted)
-                        .min_by_key(|found| found.start.abs_diff(anchor.start));
-                    if let Some(found) = found {
-                        start = start.min(found.start);
-                        end = end.max(found.end);
-                    }
-                    found.is_some()
-                });
-                let in_legs = !definition.located || location.sign_in_legs(sentence(anchor));
-                if all_present && in_legs && end - start <= CLAUSE_CONCEPT_SPAN {
-                    extra.push(Found { entry: anchor.entry, start, end });
-                }
-            }
-        }
-        if !extra.is_empty() {
-            let list = &mut occurrences[concept];
-            list.extend(extra);
-            list.sort_by_key(|found| (found.start, found.end));
-            list.dedup();
-        }
-    }
-    let fires = |pattern: &Pattern| -> Option<Vec<Found>> {
-        if pattern.within_sentence {
-            let first = &occurrences[*pattern.concepts.first()?];
-            first.iter().find_map(|anchor| {
-                let wanted = sentence(anchor);
-                // Occurrences are in text order, so sentences ascend: binary search.
-                pattern
-                    .concepts
-                    .iter()
-                    .map(|&concept| {
-                        let list = &occurrences[concept];
-                        let at = list.partition_point(|found| sentence(found) < wanted);
-                        list.get(at).filter(|found| sentence(found) == wanted).copied()
-                    })
-                    .collect::<Option<Vec<Found>>>()
-            })
-        } else {
-            pattern.concepts.iter().map(|&concept| occurrences[concept].first().copied()).collect()
-        }
-    };
     let mut raised = Vec::new();
     for (flag_index, flag) in catalogue.red_flags.iter().enumerate() {
         // A pattern is explained away when an explanation shares a sentence with its signs.
         let explained = |found: &[Found]| {
             flag.explained_by.iter().any(|&concept| {
-                occurrences[concept].iter().any(|reason| found.iter().any(|sign| sentence(sign) == sentence(reason)))
+                signs.of(concept).iter().any(|reason| found.iter().any(|sign| sentence(sign) == sentence(reason)))
             })
         };
-        let fires_unexplained =
-            |pattern: &Pattern| fires(pattern).filter(|found| !explained(found));
+        let fires_unexplained = |pattern: &Pattern| signs.fires(pattern).filter(|found| !explained(found));
         let escalated = flag.escalation.as_ref().and_then(|level| level.patterns.iter().find_map(&fires_unexplained));
         let fired = escalated
             .map(|found| (true, found))
             .or_else(|| flag.base.patterns.iter().find_map(&fires_unexplained).map(|found| (false, found)));
         if let Some((escalated, found)) = fired {
-            let mut evidence: Vec<Evidence> = Vec::new();
-            for found in &found {
-                let entry = &index.concepts.entries[found.entry as usize];
-                let item = message.evidence(found, &entry.text, &entry.words);
-                if !evidence.iter().any(|known| known.text == item.text) {
-                    evidence.push(item);
-                }
-            }
+            let evidence = signs.evidence(message, &found);
             raised.push(RedFlagMatch {
                 red_flag: flag_index,
                 id: RED_FLAG_IDS[flag_index],

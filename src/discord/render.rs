@@ -425,6 +425,15 @@ fn content(reply: &Reply) -> Vec<(Head, Vec<Part>)> {
         intro.insert(0, format!("**{}**", reply.title));
     }
     let mut parts = vec![Part { heading: None, lines: intro }];
+    for notice in &reply.notices {
+        let mut lines = vec![notice.text.clone()];
+        if !notice.sources.is_empty() {
+            let sources: Vec<String> =
+                notice.sources.iter().map(|source| format!("[{}](<{}>)", source.publisher, source.url)).collect();
+            lines.push(format!("Source: {}", sources.join(" · ")));
+        }
+        parts.push(Part { heading: Some(format!("📌 {}", notice.title)), lines });
+    }
     for section in &reply.sections {
         let lines = section_lines(section);
         let heading = if section.heading.trim().is_empty() { "\u{200b}".to_owned() } else { section.heading.clone() };

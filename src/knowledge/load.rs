@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Pattern, RED_FLAG_IDS, RedFlag, RedFlagLevel, Source, Strength, Term,
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Notice, Pattern, RED_FLAG_IDS, RedFlag, RedFlagLevel, Source, Strength, Term,
     Tip, Urgency,
 };
 
@@ -128,6 +128,26 @@ struct RawCause {
 struct RawTip {
     text: Spanned<String>,
     source: Spanned<String>,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoticesFile {
+    notice: Vec<RawNotice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotice {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    text: Spanned<String>,
+    sources: Spanned<Vec<Spanned<String>>>,
+    patterns: Vec<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    hides: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -297,6 +317,16 @@ struct RawNegation {
     terminators: Spanned<Vec<String>>,
 }
 
+/// What an emergency red flag's action must name, at least one: an emergency number or A&E.
+const EMERGENCY_HELP: [&str; 7] = ["999", "112", "911", "000", "emergency number", "A&E", "emergency department"];
+
+/// What an urgent red flag's action must name, at least one: a way to get help the same day.
+const SAME_DAY_HELP: [&str; 9] =
+    ["111", "GP", "doctor", "urgent care", "urgent treatment centre", "A&E", "999", "emergency number", "minor injuries"];
+
+/// The kinds of advice a tip may be tagged with, so that notices can hold them back.
+const TIP_TAGS: [&str; 4] = ["drink_more", "stretch", "massage", "heat"];
+
 // ---- building --------------------------------------------------------------------------------
 
 /// Collects problems for one file at a time, turning byte offsets into line numbers.
@@ -373,8 +403,14 @@ impl Checker {
         let mut tips = Vec::new();
         for tip in raw {
             let text = self.text(file, "text", &tip.text);
+            let tags: Vec<String> = tip.tags.iter().map(|tag| tag.get_ref().clone()).collect();
+            for tag in &tip.tags {
+                if !TIP_TAGS.contains(&tag.get_ref().as_str()) {
+                    self.at(file, tag.span().start, format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")));
+                }
+            }
             if let Some(source) = self.source(file, sources, &tip.source) {
-                tips.push(Tip { text, source });
+                tips.push(Tip { text, source, tags });
             }
         }
         tips
@@ -412,13 +448,13 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     for file in files {
         let name = file.0.as_str();
         match name {
-            "sources.toml" | "red_flags.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
+            "sources.toml" | "red_flags.toml" | "notices.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
             | "common_words.txt" => {
                 by_kind.insert(name, file);
             }
             _ if name.starts_with("causes/")
                 && std::path::Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml")) => cause_files.push(file),
-            _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
+            _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, notices.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
         }
     }
     let file_ref = |kind: &str| by_kind.get(kind).map(|(name, text)| FileRef { name, text });
@@ -448,12 +484,30 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     }
 
     let causes = build_causes(&mut check, &cause_files, &sources);
+    // Notices name concepts of red_flags.toml, which must not then be reported as unused.
+    let raw_notices = match file_ref("notices.toml") {
+        None => {
+            check.whole("notices.toml", "missing file");
+            None
+        }
+        Some(file) => check.parse::<RawNoticesFile>(&file),
+    };
+    let used_by_notices: Vec<String> = raw_notices
+        .iter()
+        .flat_map(|raw| raw.notice.iter())
+        .flat_map(|notice| notice.patterns.iter().flat_map(|pattern| pattern.get_ref().iter()))
+        .map(|name| name.get_ref().clone())
+        .collect();
     let (concepts, red_flags, not_signs) = match file_ref("red_flags.toml") {
         None => {
             check.whole("red_flags.toml", "missing file");
             (Vec::new(), Vec::new(), Vec::new())
         }
-        Some(file) => build_red_flags(&mut check, &file, &sources),
+        Some(file) => build_red_flags(&mut check, &file, &sources, &used_by_notices),
+    };
+    let notices = match (file_ref("notices.toml"), raw_notices) {
+        (Some(file), Some(raw)) => build_notices(&mut check, &file, &sources, &concepts, raw),
+        _ => Vec::new(),
     };
     let guidance = match file_ref("guidance.toml") {
         None => {
@@ -567,7 +621,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     }
     match (guidance, lexicon) {
         (Some(guidance), Some(lexicon)) => {
-            Ok(Catalogue { causes, red_flags, concepts, not_signs, guidance, hydration_tips, lexicon, sources })
+            Ok(Catalogue { causes, red_flags, concepts, not_signs, notices, guidance, hydration_tips, lexicon, sources })
         }
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {
@@ -848,11 +902,26 @@ fn build_level(
             Urgency::Emergency
         }
     };
+    let action = check.text(file, "action", &raw.action);
+    // A warning that says "get help" must say where: an emergency names an emergency number or
+    // A&E; an urgent flag names a way to get help the same day.
+    let ways: &[&str] = match urgency {
+        Urgency::Emergency => &EMERGENCY_HELP,
+        Urgency::Urgent => &SAME_DAY_HELP,
+        Urgency::Soon => &[],
+    };
+    if !ways.is_empty() && !ways.iter().any(|way| action.contains(way)) {
+        check.at(
+            file,
+            raw.action.span().start,
+            format!("an {} red flag's action must name a way to get help ({})", urgency.as_str(), ways.join(", ")),
+        );
+    }
     RedFlagLevel {
         urgency,
         title: check.text(file, "title", &raw.title),
         message: check.text(file, "message", &raw.message),
-        action: check.text(file, "action", &raw.action),
+        action,
         patterns: build_patterns(check, file, raw, concept_index, used),
     }
 }
@@ -861,6 +930,7 @@ fn build_red_flags(
     check: &mut Checker,
     file: &FileRef<'_>,
     sources: &BTreeMap<String, Source>,
+    used_elsewhere: &[String],
 ) -> (Vec<Concept>, Vec<RedFlag>, Vec<String>) {
     let Some(raw) = check.parse::<RawRedFlagsFile>(file) else {
         return (Vec::new(), Vec::new(), Vec::new());
@@ -935,6 +1005,11 @@ fn build_red_flags(
         };
         found.insert(position, red_flag);
     }
+    for name in used_elsewhere {
+        if let Some(&index) = concept_index.get(name) {
+            used[index] = true;
+        }
+    }
     // A concept that a used clause concept combines is used too.
     for index in 0..concepts.len() {
         if used[index] {
@@ -960,4 +1035,58 @@ fn build_red_flags(
         }
     }
     (concepts, found.into_values().collect(), raw.not_signs)
+}
+
+/// The notices of `notices.toml`: their patterns name concepts of `red_flags.toml`.
+fn build_notices(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    sources: &BTreeMap<String, Source>,
+    concepts: &[Concept],
+    raw: RawNoticesFile,
+) -> Vec<Notice> {
+    let mut notices: Vec<Notice> = Vec::new();
+    for notice in raw.notice {
+        let id = notice.id.get_ref().clone();
+        if notices.iter().any(|known| known.id == id) {
+            check.at(file, notice.id.span().start, format!("notice `{id}` is defined twice"));
+            continue;
+        }
+        let mut patterns = Vec::new();
+        for pattern in &notice.patterns {
+            let mut indices = Vec::new();
+            for name in pattern.get_ref() {
+                match concepts.iter().position(|concept| concept.id == *name.get_ref()) {
+                    Some(index) => indices.push(index),
+                    None => check.at(
+                        file,
+                        name.span().start,
+                        format!("unknown concept `{}` (concepts live in red_flags.toml)", name.get_ref()),
+                    ),
+                }
+            }
+            if indices.is_empty() {
+                check.at(file, pattern.span().start, "an empty pattern would match every message");
+            } else {
+                patterns.push(Pattern { concepts: indices, within_sentence: false });
+            }
+        }
+        if patterns.is_empty() {
+            check.at(file, notice.id.span().start, format!("notice `{id}` has no patterns, so it can never be shown"));
+        }
+        for tag in &notice.hides {
+            if !TIP_TAGS.contains(&tag.get_ref().as_str()) {
+                check.at(file, tag.span().start, format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")));
+            }
+        }
+        notices.push(Notice {
+            title: check.text(file, "title", &notice.title),
+            text: check.text(file, "text", &notice.text),
+            sources: check.source_list(file, sources, &notice.sources),
+            hides: notice.hides.iter().map(|tag| tag.get_ref().clone()).collect(),
+            patterns,
+            id,
+        });
+    }
+    notices
 }

@@ -52,6 +52,8 @@ pub struct Catalogue {
     /// Phrases that only sound like warning signs ("warm-up", "red wine"): their words never
     /// count as signs.
     pub not_signs: Vec<String>,
+    /// Advice for situations a message describes (`notices.toml`).
+    pub notices: Vec<Notice>,
     /// The general guidance from the source article: consult text, prevention, treatment.
     pub guidance: Guidance,
     /// Short hydration tips that daily reminders rotate through.
@@ -131,6 +133,29 @@ pub struct Tip {
     pub text: String,
     /// Where it comes from.
     pub source: Source,
+    /// What kind of advice it is ("drink_more", "stretch", "massage"), so that a notice can
+    /// hold it back from someone it does not suit (someone on dialysis, a fresh injury).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// Advice for a situation the message describes, shown right after any red flag: a statin user
+/// with muscle pain, someone on dialysis, a fresh injury. It can hold back tips that do not
+/// suit the situation ("drink more" for someone with a fluid limit).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// Stable id, for JSON and tests.
+    pub id: String,
+    /// Short headline.
+    pub title: String,
+    /// The advice.
+    pub text: String,
+    /// Where the advice comes from.
+    pub sources: Vec<Source>,
+    /// Combinations of concepts that call for it, as for red flags; any one is enough.
+    pub patterns: Vec<Pattern>,
+    /// Tip tags it holds back.
+    pub hides: Vec<String>,
 }
 
 /// A cited source.

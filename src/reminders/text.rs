@@ -206,6 +206,7 @@ mod tests {
 
     fn tip(text: &str) -> Tip {
         Tip {
+            tags: Vec::new(),
             text: text.into(),
             source: Source {
                 id: "nhs".into(),

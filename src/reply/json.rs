@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::analyze::{Analysis, Evidence, Exclusion, RedFlagMatch};
-use crate::knowledge::Catalogue;
+use crate::knowledge::{Catalogue, Source};
 
 /// One analysis in the contract's shape, ready to serialize: `id` first (when there is one),
 /// causes with their display names, and the consult-a-professional `guidance`.
@@ -21,6 +21,9 @@ pub struct AnalysisJson<'a> {
     pub excluded: &'a [Exclusion],
     /// Red flags, most urgent first.
     pub red_flags: &'a [RedFlagMatch],
+    /// Advice for the situation described (a statin user with muscle pain, dialysis, a fresh
+    /// injury), in catalogue order.
+    pub notices: Vec<NoticeJson<'a>>,
     /// The guidance every answer carries.
     pub guidance: &'a str,
 }
@@ -36,6 +39,19 @@ pub struct CauseJson<'a> {
     pub score: f64,
     /// The words that point to it.
     pub evidence: &'a [Evidence],
+}
+
+/// A notice in the contract's shape.
+#[derive(Debug, Serialize)]
+pub struct NoticeJson<'a> {
+    /// The notice's id.
+    pub id: &'a str,
+    /// Short headline.
+    pub title: &'a str,
+    /// The advice.
+    pub text: &'a str,
+    /// Where it comes from.
+    pub sources: &'a [Source],
 }
 
 /// One analysis as the contract's JSON object, echoing `id` when there is one.
@@ -55,6 +71,14 @@ pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogu
             .collect(),
         excluded: &analysis.excluded,
         red_flags: &analysis.red_flags,
+        notices: analysis
+            .notices
+            .iter()
+            .map(|found| {
+                let notice = &catalogue.notices[found.notice];
+                NoticeJson { id: &notice.id, title: &notice.title, text: &notice.text, sources: &notice.sources }
+            })
+            .collect(),
         guidance: &catalogue.guidance.consult,
     }
 }

@@ -10,7 +10,7 @@ mod text;
 
 use serde::Serialize;
 
-pub use json::{AnalysisJson, CauseJson, analysis_json, error_json};
+pub use json::{AnalysisJson, CauseJson, NoticeJson, analysis_json, error_json};
 pub use text::render_text;
 
 use crate::knowledge::{Catalogue, Source, Urgency};
@@ -60,6 +60,19 @@ pub struct Alert {
     pub sources: Vec<Source>,
 }
 
+/// Advice for the situation a message describes, shown right after the alerts.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeItem {
+    /// The notice's id.
+    pub id: String,
+    /// Short headline.
+    pub title: String,
+    /// The advice.
+    pub text: String,
+    /// Where it comes from.
+    pub sources: Vec<Source>,
+}
+
 /// One line of a section, with the source that backs it when it makes a health claim.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
@@ -103,6 +116,9 @@ pub struct Reply {
     pub kind: ReplyKind,
     /// Red-flag alerts, most urgent first.
     pub alerts: Vec<Alert>,
+    /// Advice for the situation described, shown right after the alerts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<NoticeItem>,
     /// Title line.
     pub title: String,
     /// Opening paragraph.
@@ -123,6 +139,7 @@ impl Reply {
         Reply {
             kind,
             alerts: Vec::new(),
+            notices: Vec::new(),
             title: title.into(),
             intro: None,
             sections: Vec::new(),

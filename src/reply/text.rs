@@ -28,6 +28,13 @@ pub fn render_text(reply: &Reply) -> String {
     if let Some(emergency) = reply.emergency() {
         let _ = writeln!(out, "{emergency}\n");
     }
+    for notice in &reply.notices {
+        let _ = writeln!(out, "** {}", notice.title);
+        let _ = writeln!(out, "   {}", notice.text);
+        let sources: Vec<String> = notice.sources.iter().map(|s| format!("{} <{}>", s.publisher, s.url)).collect();
+        let _ = writeln!(out, "   Source: {}", sources.join("; "));
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", reply.title);
     if let Some(intro) = &reply.intro {
         let _ = writeln!(out, "{intro}");

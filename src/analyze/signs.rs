@@ -1,0 +1,158 @@
+//! Signs: the red-flag concepts a message affirms, where they are, and the patterns they meet.
+//!
+//! Red flags and notices both ask the same question of a message ("are swelling and warmth
+//! affirmed here?"), so the affirmed occurrences of every concept are worked out once: a concept
+//! counts where it is not negated, not inside a statement of health ("feet warm and pink"), an
+//! idiom or a phrase that only sounds like a sign ("warm-up"), and, for signs that sit on the
+//! body, only in a sentence about the legs. Concepts that other concepts express together in
+//! one clause ("pee" and "brown": dark urine) are added as occurrences spanning their parts.
+
+use super::index::{Found, NO_KEY, TermIndex};
+use super::score::Message;
+use super::topic::Location;
+use super::Evidence;
+use crate::knowledge::{Catalogue, Pattern};
+
+/// The most words a clause concept may span ("my pee has gone the colour of cola"): its parts
+/// belong together only when they are close.
+const CLAUSE_CONCEPT_SPAN: usize = 8;
+
+/// The affirmed occurrences of every concept in one message.
+pub(super) struct Signs<'a> {
+    index: &'a TermIndex,
+    /// Sentence number of each token.
+    sentences: Vec<u32>,
+    /// For each concept, its affirmed occurrences, in text order.
+    occurrences: Vec<Vec<Found>>,
+}
+
+impl<'a> Signs<'a> {
+    /// Works out the affirmed occurrences of every concept.
+    pub(super) fn find(
+        catalogue: &Catalogue,
+        index: &'a TermIndex,
+        message: &Message<'_>,
+        location: &Location,
+        cause_found: &[Found],
+        concept_found: &[Found],
+    ) -> Signs<'a> {
+        let tokens = &message.tokens.tokens;
+        let sentences: Vec<u32> = tokens.iter().map(|token| token.sentence).collect();
+        let sentence = |found: &Found| sentences[found.start];
+        let healthy = not_signs(index, message, cause_found);
+        let mut occurrences: Vec<Vec<Found>> = vec![Vec::new(); catalogue.concepts.len()];
+        for found in concept_found {
+            if message.negation_of(found).is_some()
+                || message.resolved[found.start].key == NO_KEY
+                || healthy[found.start..found.end].iter().any(|&flag| flag)
+            {
+                continue;
+            }
+            let in_legs = location.sign_in_legs(sentence(found));
+            for &concept in &index.concepts.entries[found.entry as usize].payload {
+                // A sign that sits on the body counts only where it is in the legs.
+                if in_legs || !catalogue.concepts[usize::from(concept)].located {
+                    occurrences[usize::from(concept)].push(*found);
+                }
+            }
+        }
+        // Concepts expressed by other concepts together in one clause ("pee" and "brown"): each
+        // occurrence spans the words from the first to the last of them, which is the evidence.
+        let group = |found: &Found| tokens[found.start].group;
+        for (concept, definition) in catalogue.concepts.iter().enumerate() {
+            let mut extra = Vec::new();
+            for parts in &definition.in_one_clause {
+                let Some(&anchor_concept) = parts.first() else { continue };
+                for anchor in &occurrences[anchor_concept] {
+                    let wanted = group(anchor);
+                    let (mut start, mut end) = (anchor.start, anchor.end);
+                    // Of each part, the occurrence nearest the anchor in its group.
+                    let all_present = parts.iter().all(|&part| {
+                        let found = occurrences[part]
+                            .iter()
+                            .filter(|found| group(found) == wanted)
+                            .min_by_key(|found| found.start.abs_diff(anchor.start));
+                        if let Some(found) = found {
+                            start = start.min(found.start);
+                            end = end.max(found.end);
+                        }
+                        found.is_some()
+                    });
+                    let in_legs = !definition.located || location.sign_in_legs(sentence(anchor));
+                    if all_present && in_legs && end - start <= CLAUSE_CONCEPT_SPAN {
+                        extra.push(Found { entry: anchor.entry, start, end });
+                    }
+                }
+            }
+            if !extra.is_empty() {
+                let list = &mut occurrences[concept];
+                list.extend(extra);
+                list.sort_by_key(|found| (found.start, found.end));
+                list.dedup();
+            }
+        }
+        Signs { index, sentences, occurrences }
+    }
+
+    /// The affirmed occurrences of one concept, in text order.
+    pub(super) fn of(&self, concept: usize) -> &[Found] {
+        &self.occurrences[concept]
+    }
+
+    /// The sentence of an occurrence.
+    pub(super) fn sentence(&self, found: &Found) -> u32 {
+        self.sentences[found.start]
+    }
+
+    /// The occurrences that meet a pattern, one per concept, if the message meets it: anywhere
+    /// in the message, or within one sentence.
+    pub(super) fn fires(&self, pattern: &Pattern) -> Option<Vec<Found>> {
+        if pattern.within_sentence {
+            let first = &self.occurrences[*pattern.concepts.first()?];
+            first.iter().find_map(|anchor| {
+                let wanted = self.sentence(anchor);
+                // Occurrences are in text order, so sentences ascend: binary search.
+                pattern
+                    .concepts
+                    .iter()
+                    .map(|&concept| {
+                        let list = &self.occurrences[concept];
+                        let at = list.partition_point(|found| self.sentence(found) < wanted);
+                        list.get(at).filter(|found| self.sentence(found) == wanted).copied()
+                    })
+                    .collect::<Option<Vec<Found>>>()
+            })
+        } else {
+            pattern.concepts.iter().map(|&concept| self.occurrences[concept].first().copied()).collect()
+        }
+    }
+
+    /// The evidence for the occurrences of a pattern, each distinct text once.
+    pub(super) fn evidence(&self, message: &Message<'_>, found: &[Found]) -> Vec<Evidence> {
+        let mut evidence: Vec<Evidence> = Vec::new();
+        for found in found {
+            let entry = &self.index.concepts.entries[found.entry as usize];
+            let item = message.evidence(found, &entry.text, &entry.words);
+            if !evidence.iter().any(|known| known.text == item.text) {
+                evidence.push(item);
+            }
+        }
+        evidence
+    }
+}
+
+/// Tokens whose words are not signs: inside a statement of health ("feet warm and pink"), an
+/// idiom ("so cramped I'm tripping over things") or a phrase that only sounds like a sign
+/// ("warm-up", "red wine").
+fn not_signs(index: &TermIndex, message: &Message<'_>, cause_found: &[Found]) -> Vec<bool> {
+    let mut healthy = message.idiom.clone();
+    for found in index.not_signs.find(&message.resolved, &message.tokens) {
+        healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+    }
+    for found in cause_found {
+        if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {
+            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+        }
+    }
+    healthy
+}
