@@ -82,6 +82,7 @@ pub struct Resolved {
 
 /// What a topic word says about a message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(clippy::struct_excessive_bools, reason = "independent signals a phrase may carry, combined with `union`")]
 pub struct Topic {
     /// A leg word.
     pub leg: bool,
@@ -129,6 +130,7 @@ impl Topic {
 /// What a negation phrase does. A phrase may play several roles: "ruled out" negates both ways
 /// ("ruled out MS", "had MS ruled out"), and "none" negates forward and answers a question.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(clippy::struct_excessive_bools, reason = "a phrase may play several roles at once, combined with `union`")]
 pub struct NegationRoles {
     /// Negates what follows ("no", "don't have").
     pub forward: bool,
@@ -251,11 +253,11 @@ impl<P> Layer<P> {
     /// first. Phrases do not cross a comma or any other clause boundary.
     fn walk(&self, resolved: &[Resolved], tokens: &Tokens, start: usize, mut visit: impl FnMut(u32, usize)) {
         let mut node = 0u32;
-        for position in start..resolved.len() {
+        for (position, word) in resolved.iter().enumerate().skip(start) {
             if position > start && tokens.tokens[position].boundary >= Boundary::Clause {
                 return;
             }
-            let Some(&next) = self.edges.get(&(node, resolved[position].key)) else { return };
+            let Some(&next) = self.edges.get(&(node, word.key)) else { return };
             node = next;
             if let Some(entry) = self.ends[node as usize] {
                 visit(entry, position + 1);
@@ -427,14 +429,19 @@ impl TermIndex {
         for (cause_index, cause) in catalogue.causes.iter().enumerate() {
             let cause_index = u8::try_from(cause_index).unwrap_or(u8::MAX);
             for term in &cause.vocabulary {
-                let reference =
-                    CauseRef { cause: cause_index, strength: term.strength, against: false, names_cause: term.names_cause };
+                let reference = CauseRef {
+                    cause: cause_index,
+                    strength: term.strength,
+                    against: false,
+                    names_cause: term.names_cause,
+                };
                 self.add_phrase_variants(Kind::Cause, &term.text, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });
             }
             for term in &cause.against {
-                let reference = CauseRef { cause: cause_index, strength: term.strength, against: true, names_cause: false };
+                let reference =
+                    CauseRef { cause: cause_index, strength: term.strength, against: true, names_cause: false };
                 self.add_phrase_variants(Kind::Cause, &term.text, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.causes.entries[entry].payload, reference);
                 });

@@ -167,7 +167,8 @@ fn answered_clause(text: &str, tokens: &Tokens, answer: &Found) -> Option<(usize
     if !gap.contains(['?', ':', '-', '–', '—', '(']) {
         return None;
     }
-    let clause_start = |end: usize| (0..end).rev().find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(0);
+    let clause_start =
+        |end: usize| (0..end).rev().find(|&i| tokens.tokens[i].boundary >= Boundary::Clause).unwrap_or(0);
     let mut start = clause_start(answer.start);
     if answer.start - start > MAX_QUESTION_WORDS {
         return None;

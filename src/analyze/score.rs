@@ -1,10 +1,10 @@
 //! Scoring: from matched phrases to ranked causes, exclusions, red flags and the topic verdict.
 
 use super::index::{Found, NegationRoles, Resolved, TermIndex, Topic};
-use super::signs::Signs;
-use super::topic::Location;
 use super::negation;
 use super::normalize::{Boundary, Tokens, tokenize};
+use super::signs::Signs;
+use super::topic::Location;
 use super::{Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, NoticeMatch, RedFlagMatch};
 use crate::knowledge::{CAUSE_IDS, Catalogue, Pattern, RED_FLAG_IDS, Strength};
 
@@ -154,9 +154,8 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         }
     }
     let cause_signal = tallies.iter().any(|tally| tally.positive() >= Strength::Moderate.weight());
-    let strong_signal = tallies
-        .iter()
-        .any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
+    let strong_signal =
+        tallies.iter().any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags, notices: Vec::new() };
@@ -248,9 +247,8 @@ fn active_triggers(
         .collect();
     // A clause-final trigger ("is fine") also ends its clause when a terminator follows it ("is
     // fine but ...").
-    let terminator_at = |position: usize| {
-        triggers.iter().any(|(other, role)| other.start == position && role.terminator)
-    };
+    let terminator_at =
+        |position: usize| triggers.iter().any(|(other, role)| other.start == position && role.terminator);
     triggers
         .iter()
         .map(|&(found, mut role)| {
@@ -317,7 +315,8 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
                     // "it's not the meds" denies the cause; "not great at sticking to the diet"
                     // only touches it: a name is a full denial right next to its trigger.
                     let (trigger_found, _) = &message.triggers[trigger];
-                    let adjacent = trigger_found.end + NAME_DENIAL_REACH >= found.start && trigger_found.start <= found.end + 1;
+                    let adjacent =
+                        trigger_found.end + NAME_DENIAL_REACH >= found.start && trigger_found.start <= found.end + 1;
                     tally.negative += if reference.names_cause && adjacent {
                         AGAINST_WEIGHT
                     } else {

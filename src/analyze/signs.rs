@@ -7,10 +7,10 @@
 //! body, only in a sentence about the legs. Concepts that other concepts express together in
 //! one clause ("pee" and "brown": dark urine) are added as occurrences spanning their parts.
 
+use super::Evidence;
 use super::index::{Found, NO_KEY, TermIndex};
 use super::score::Message;
 use super::topic::Location;
-use super::Evidence;
 use crate::knowledge::{Catalogue, Pattern};
 
 /// The most words a clause concept may span ("my pee has gone the colour of cola"): its parts

@@ -64,8 +64,8 @@ impl Location {
             (found.start.saturating_sub(ANIMAL_REACH)..found.start).any(|i| index.animal_words.contains(tokens.word(i)))
         };
         let mut animal_subject = false;
-        let owner = |word: &str| index.people.contains(word);
-        let speaker = |word: &str| index.people.contains(word) || index.speakers.contains(word);
+        let is_owner_word = |word: &str| index.people.contains(word);
+        let is_speaker_word = |word: &str| index.people.contains(word) || index.speakers.contains(word);
         for found in topic_found {
             let payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
@@ -75,8 +75,8 @@ impl Location {
             sentence_leg[sentence] |= payload.leg && !negated && !animals_leg;
             sentence_other[sentence] |= payload.other_site || payload.pet;
             // "my calf", "dad's leg", "I get cramps": a person's leg or symptom.
-            owned |= (payload.leg && near(found, OWNER_REACH, &owner))
-                || (payload.symptom && near(found, OWNER_REACH, &speaker));
+            owned |= (payload.leg && near(found, OWNER_REACH, &is_owner_word))
+                || (payload.symptom && near(found, OWNER_REACH, &is_speaker_word));
             // "my cat keeps twitching", "the dog has a sore leg": the animal has the symptom.
             animal_subject |= (payload.leg || payload.symptom) && animal_before(found);
         }
@@ -86,7 +86,9 @@ impl Location {
             let sentence = tokens.tokens[found.start].sentence as usize;
             // A symptom in a sentence about another site, or one only feared or expected ("I
             // expected my calves to lock up"), is not a leg symptom.
-            if (sentence_other[sentence] && !sentence_leg[sentence]) || (found.start..found.end).any(|i| hypothetical[i]) {
+            if (sentence_other[sentence] && !sentence_leg[sentence])
+                || (found.start..found.end).any(|i| hypothetical[i])
+            {
                 payload.symptom = false;
                 payload.core_symptom = false;
             }
@@ -102,7 +104,7 @@ impl Location {
         }
         let cattle = topic.livestock && !owned && only_calves(index, topic_found);
         if cattle {
-            sentence_leg.iter_mut().for_each(|leg| *leg = false);
+            sentence_leg.fill(false);
         }
         let animal_post = topic.animal && (topic.pet || animal_subject) && !owned;
         Location { topic, sentence_leg, sentence_other, cattle, animal_post }

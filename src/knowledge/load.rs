@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Notice, Pattern, RED_FLAG_IDS, RedFlag, RedFlagLevel, Source, Strength, Term,
-    Tip, Urgency,
+    CAUSE_IDS, Catalogue, Cause, Concept, Guidance, Lexicon, Notice, Pattern, RED_FLAG_IDS, RedFlag, RedFlagLevel,
+    Source, Strength, Term, Tip, Urgency,
 };
 
 /// Why a catalogue could not be loaded: every problem found, not just the first.
@@ -190,12 +190,15 @@ impl RawTerm {
     }
 }
 
+/// Alternative combinations of concept names, as written in `[clause_concepts]`.
+type Combinations = Vec<Spanned<Vec<Spanned<String>>>>;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRedFlagsFile {
     concepts: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    clause_concepts: BTreeMap<String, Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    clause_concepts: BTreeMap<String, Spanned<Combinations>>,
     #[serde(default)]
     located: Vec<Spanned<String>>,
     #[serde(default)]
@@ -321,8 +324,17 @@ struct RawNegation {
 const EMERGENCY_HELP: [&str; 7] = ["999", "112", "911", "000", "emergency number", "A&E", "emergency department"];
 
 /// What an urgent red flag's action must name, at least one: a way to get help the same day.
-const SAME_DAY_HELP: [&str; 9] =
-    ["111", "GP", "doctor", "urgent care", "urgent treatment centre", "A&E", "999", "emergency number", "minor injuries"];
+const SAME_DAY_HELP: [&str; 9] = [
+    "111",
+    "GP",
+    "doctor",
+    "urgent care",
+    "urgent treatment centre",
+    "A&E",
+    "999",
+    "emergency number",
+    "minor injuries",
+];
 
 /// The kinds of advice a tip may be tagged with, so that notices can hold them back.
 const TIP_TAGS: [&str; 4] = ["drink_more", "stretch", "massage", "heat"];
@@ -406,7 +418,11 @@ impl Checker {
             let tags: Vec<String> = tip.tags.iter().map(|tag| tag.get_ref().clone()).collect();
             for tag in &tip.tags {
                 if !TIP_TAGS.contains(&tag.get_ref().as_str()) {
-                    self.at(file, tag.span().start, format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")));
+                    self.at(
+                        file,
+                        tag.span().start,
+                        format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")),
+                    );
                 }
             }
             if let Some(source) = self.source(file, sources, &tip.source) {
@@ -620,9 +636,17 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
         return Err(LoadError::Invalid(check.problems));
     }
     match (guidance, lexicon) {
-        (Some(guidance), Some(lexicon)) => {
-            Ok(Catalogue { causes, red_flags, concepts, not_signs, notices, guidance, hydration_tips, lexicon, sources })
-        }
+        (Some(guidance), Some(lexicon)) => Ok(Catalogue {
+            causes,
+            red_flags,
+            concepts,
+            not_signs,
+            notices,
+            guidance,
+            hydration_tips,
+            lexicon,
+            sources,
+        }),
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {
             file: "knowledge".into(),
@@ -779,7 +803,11 @@ fn check_shared_claims(check: &mut Checker, claims: &BTreeMap<String, Vec<Claim>
 /// The concepts of `red_flags.toml`, and their index by name: `[concepts]` lists words, and
 /// `[clause_concepts]` lists combinations of those concepts that mean another within one
 /// sentence. A name may have both.
-fn build_concepts(check: &mut Checker, file: &FileRef<'_>, raw: &RawRedFlagsFile) -> (Vec<Concept>, HashMap<String, usize>) {
+fn build_concepts(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    raw: &RawRedFlagsFile,
+) -> (Vec<Concept>, HashMap<String, usize>) {
     let mut concepts = Vec::new();
     let mut concept_index = HashMap::new();
     for (id, terms) in &raw.concepts {
@@ -844,7 +872,9 @@ fn build_concepts(check: &mut Checker, file: &FileRef<'_>, raw: &RawRedFlagsFile
     for name in &raw.located {
         match concept_index.get(name.get_ref()) {
             Some(&index) => concepts[index].located = true,
-            None => check.at(file, name.span().start, format!("`located` names an unknown concept `{}`", name.get_ref())),
+            None => {
+                check.at(file, name.span().start, format!("`located` names an unknown concept `{}`", name.get_ref()))
+            }
         }
     }
     (concepts, concept_index)
@@ -898,7 +928,11 @@ fn build_level(
         "urgent" => Urgency::Urgent,
         "soon" => Urgency::Soon,
         other => {
-            check.at(file, raw.urgency.span().start, format!("urgency {other:?} is not one of emergency, urgent, soon"));
+            check.at(
+                file,
+                raw.urgency.span().start,
+                format!("urgency {other:?} is not one of emergency, urgent, soon"),
+            );
             Urgency::Emergency
         }
     };
@@ -977,23 +1011,7 @@ fn build_red_flags(
                 None => check.at(file, cause.span().start, format!("unknown cause id `{}`", cause.get_ref())),
             }
         }
-        let mut explained_by = Vec::new();
-        for name in &flag.explained_by {
-            match concept_index.get(name.get_ref()) {
-                Some(&index) => {
-                    used[index] = true;
-                    explained_by.push(index);
-                }
-                None => check.at(file, name.span().start, format!("unknown concept `{}`", name.get_ref())),
-            }
-        }
-        let mut supersedes = Vec::new();
-        for other in &flag.supersedes {
-            match RED_FLAG_IDS.iter().position(|known| known == other.get_ref()) {
-                Some(index) if *other.get_ref() != id => supersedes.push(index),
-                _ => check.at(file, other.span().start, format!("`supersedes` names no other red flag: `{}`", other.get_ref())),
-            }
-        }
+        let (explained_by, supersedes) = explanations(check, file, flag, &concept_index, &mut used);
         let red_flag = RedFlag {
             causes,
             base,
@@ -1037,6 +1055,38 @@ fn build_red_flags(
     (concepts, found.into_values().collect(), raw.not_signs)
 }
 
+/// A red flag's `explained_by` concepts and the flags it `supersedes`, as indices.
+fn explanations(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    flag: &RawRedFlag,
+    concept_index: &HashMap<String, usize>,
+    used: &mut [bool],
+) -> (Vec<usize>, Vec<usize>) {
+    let mut explained_by = Vec::new();
+    for name in &flag.explained_by {
+        match concept_index.get(name.get_ref()) {
+            Some(&index) => {
+                used[index] = true;
+                explained_by.push(index);
+            }
+            None => check.at(file, name.span().start, format!("unknown concept `{}`", name.get_ref())),
+        }
+    }
+    let mut supersedes = Vec::new();
+    for other in &flag.supersedes {
+        match RED_FLAG_IDS.iter().position(|known| known == other.get_ref()) {
+            Some(index) if other.get_ref() != flag.id.get_ref() => supersedes.push(index),
+            _ => check.at(
+                file,
+                other.span().start,
+                format!("`supersedes` names no other red flag: `{}`", other.get_ref()),
+            ),
+        }
+    }
+    (explained_by, supersedes)
+}
+
 /// The notices of `notices.toml`: their patterns name concepts of `red_flags.toml`.
 fn build_notices(
     check: &mut Checker,
@@ -1076,7 +1126,11 @@ fn build_notices(
         }
         for tag in &notice.hides {
             if !TIP_TAGS.contains(&tag.get_ref().as_str()) {
-                check.at(file, tag.span().start, format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")));
+                check.at(
+                    file,
+                    tag.span().start,
+                    format!("unknown tip tag {:?}; the tags are {}", tag.get_ref(), TIP_TAGS.join(", ")),
+                );
             }
         }
         notices.push(Notice {

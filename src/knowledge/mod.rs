@@ -133,7 +133,7 @@ pub struct Tip {
     pub text: String,
     /// Where it comes from.
     pub source: Source,
-    /// What kind of advice it is ("drink_more", "stretch", "massage"), so that a notice can
+    /// What kind of advice it is (`drink_more`, `stretch`, `massage`), so that a notice can
     /// hold it back from someone it does not suit (someone on dialysis, a fresh injury).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,

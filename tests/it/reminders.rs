@@ -52,8 +52,8 @@ fn tips() -> Vec<Tip> {
         url: "https://www.nhs.uk/live-well/eat-well/food-guidelines-and-food-labels/water-drinks-nutrition/".into(),
     };
     vec![
-        Tip { text: "Aim for 6 to 8 glasses of fluid a day.".into(), source: source.clone() },
-        Tip { text: "Drink more when it is hot or you are active.".into(), source },
+        Tip { text: "Aim for 6 to 8 glasses of fluid a day.".into(), source: source.clone(), tags: Vec::new() },
+        Tip { text: "Drink more when it is hot or you are active.".into(), source, tags: Vec::new() },
     ]
 }
 
