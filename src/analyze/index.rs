@@ -347,9 +347,19 @@ pub struct TermIndex {
     pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
     /// The speaker ("I", "me"): a symptom with one of them just before it is a person's.
     pub speakers: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
+    /// Linking words ("is", "so", "too"): a participle after one describes a state ("the flat is
+    /// so cramped"), not an event.
+    pub linking_words: std::collections::HashSet<&'static str, BuildHasherDefault<FxHasher>>,
     /// Animal words ("dog", "pony"), as typed: "my dog's limping" is the dog's.
     pub animal_words: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
 }
+
+/// Words after which a participle describes a state, not an event ("so cramped", "that
+/// cramped"): grammar, not vocabulary, so they are not in the catalogue.
+const LINKING_WORDS: [&str; 20] = [
+    "is", "was", "are", "were", "so", "too", "very", "bit", "quite", "really", "pretty", "that", "feel", "feels",
+    "felt", "get", "gets", "getting", "its", "but",
+];
 
 /// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
 const MAX_PHRASE_VARIANTS: usize = 64;
@@ -385,6 +395,7 @@ impl TermIndex {
         index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
         index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
         index.speakers = lexicon.speakers.iter().map(|word| word.to_lowercase().into()).collect();
+        index.linking_words = LINKING_WORDS.into_iter().collect();
         // Both "dog" and the possessive "dogs" ("dog's" loses its apostrophe).
         index.animal_words = lexicon
             .animals

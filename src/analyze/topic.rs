@@ -92,9 +92,11 @@ impl Location {
                 payload.symptom = false;
                 payload.core_symptom = false;
             }
-            // "cramped", "twitched": the participle also describes rooms and cars ("the flat is
-            // so cramped"), so on its own it is an ordinary symptom word, not a cramp.
-            if found.end - found.start == 1 && tokens.word(found.start).ends_with("ed") {
+            // "so cramped", "is cramped": after a linking word the participle describes a room
+            // or a schedule, so there it is an ordinary symptom word, not a cramp ("my calf
+            // cramped" and "Cramped a bit in the heat" stay cramps).
+            let after_linking_word = found.start > 0 && index.linking_words.contains(tokens.word(found.start - 1));
+            if found.end - found.start == 1 && tokens.word(found.start).ends_with("ed") && after_linking_word {
                 payload.core_symptom = false;
             }
             if (found.start..found.end).any(|i| negated_by[i].is_some()) || animal_before(found) {

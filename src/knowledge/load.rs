@@ -294,17 +294,27 @@ struct RawLexicon {
 struct RawTopic {
     body: Spanned<Vec<String>>,
     symptom: Spanned<Vec<String>>,
-    core_symptom: Spanned<Vec<String>>,
+    #[serde(default)]
+    core_symptom: Option<Spanned<Vec<String>>>,
     activity: Spanned<Vec<String>>,
-    general_site: Spanned<Vec<String>>,
-    other_site: Spanned<Vec<String>>,
-    idioms: Spanned<Vec<String>>,
-    animals: Spanned<Vec<String>>,
-    livestock: Spanned<Vec<String>>,
-    people: Spanned<Vec<String>>,
-    speakers: Spanned<Vec<String>>,
-    pet_care: Spanned<Vec<String>>,
-    promotion: Spanned<Vec<String>>,
+    #[serde(default)]
+    general_site: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    other_site: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    idioms: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    animals: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    livestock: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    people: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    speakers: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pet_care: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    promotion: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -312,10 +322,14 @@ struct RawTopic {
 struct RawNegation {
     pre: Spanned<Vec<String>>,
     post: Spanned<Vec<String>>,
-    post_final: Spanned<Vec<String>>,
-    answers: Spanned<Vec<String>>,
-    hypothetical: Spanned<Vec<String>>,
-    trailing: Spanned<Vec<String>>,
+    #[serde(default)]
+    post_final: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    answers: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    hypothetical: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    trailing: Option<Spanned<Vec<String>>>,
     pseudo: Spanned<Vec<String>>,
     terminators: Spanned<Vec<String>>,
 }
@@ -501,13 +515,8 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
 
     let causes = build_causes(&mut check, &cause_files, &sources);
     // Notices name concepts of red_flags.toml, which must not then be reported as unused.
-    let raw_notices = match file_ref("notices.toml") {
-        None => {
-            check.whole("notices.toml", "missing file");
-            None
-        }
-        Some(file) => check.parse::<RawNoticesFile>(&file),
-    };
+    // notices.toml is optional: a catalogue may give no situational advice.
+    let raw_notices = file_ref("notices.toml").and_then(|file| check.parse::<RawNoticesFile>(&file));
     let used_by_notices: Vec<String> = raw_notices
         .iter()
         .flat_map(|raw| raw.notice.iter())
@@ -561,11 +570,19 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
             None
         }
         Some(file) => check.parse::<RawLexicon>(&file).map(|raw| {
-            for (field, list) in [
+            // The core lists must say something; the finer ones (sites, idioms, answers, ...) may
+            // be left out of a small catalogue.
+            let required = [
                 ("topic.body", &raw.topic.body),
                 ("topic.symptom", &raw.topic.symptom),
-                ("topic.core_symptom", &raw.topic.core_symptom),
                 ("topic.activity", &raw.topic.activity),
+                ("negation.pre", &raw.negation.pre),
+                ("negation.post", &raw.negation.post),
+                ("negation.pseudo", &raw.negation.pseudo),
+                ("negation.terminators", &raw.negation.terminators),
+            ];
+            let optional = [
+                ("topic.core_symptom", &raw.topic.core_symptom),
                 ("topic.general_site", &raw.topic.general_site),
                 ("topic.other_site", &raw.topic.other_site),
                 ("topic.idioms", &raw.topic.idioms),
@@ -575,42 +592,43 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 ("topic.speakers", &raw.topic.speakers),
                 ("topic.pet_care", &raw.topic.pet_care),
                 ("topic.promotion", &raw.topic.promotion),
-                ("negation.pre", &raw.negation.pre),
-                ("negation.post", &raw.negation.post),
                 ("negation.post_final", &raw.negation.post_final),
                 ("negation.answers", &raw.negation.answers),
                 ("negation.hypothetical", &raw.negation.hypothetical),
                 ("negation.trailing", &raw.negation.trailing),
-                ("negation.pseudo", &raw.negation.pseudo),
-                ("negation.terminators", &raw.negation.terminators),
-            ] {
-                if list.get_ref().is_empty() {
+            ];
+            for (field, list) in required
+                .into_iter()
+                .chain(optional.into_iter().filter_map(|(field, list)| Some((field, list.as_ref()?))))
+            {
+                if list.get_ref().is_empty() && !optional.iter().any(|(name, _)| *name == field) {
                     check.at(&file, list.span().start, format!("`{field}` is empty"));
                 }
                 if let Some(bad) = list.get_ref().iter().find(|word| !has_word(word)) {
                     check.at(&file, list.span().start, format!("`{field}` has an entry with no letters: {bad:?}"));
                 }
             }
+            let words = |list: Option<Spanned<Vec<String>>>| list.map(Spanned::into_inner).unwrap_or_default();
             Lexicon {
                 body: raw.topic.body.into_inner(),
                 symptom: raw.topic.symptom.into_inner(),
-                core_symptom: raw.topic.core_symptom.into_inner(),
+                core_symptom: words(raw.topic.core_symptom),
                 activity: raw.topic.activity.into_inner(),
-                general_site: raw.topic.general_site.into_inner(),
-                other_site: raw.topic.other_site.into_inner(),
-                idioms: raw.topic.idioms.into_inner(),
-                animals: raw.topic.animals.into_inner(),
-                livestock: raw.topic.livestock.into_inner(),
-                people: raw.topic.people.into_inner(),
-                speakers: raw.topic.speakers.into_inner(),
-                pet_care: raw.topic.pet_care.into_inner(),
-                promotion: raw.topic.promotion.into_inner(),
+                general_site: words(raw.topic.general_site),
+                other_site: words(raw.topic.other_site),
+                idioms: words(raw.topic.idioms),
+                animals: words(raw.topic.animals),
+                livestock: words(raw.topic.livestock),
+                people: words(raw.topic.people),
+                speakers: words(raw.topic.speakers),
+                pet_care: words(raw.topic.pet_care),
+                promotion: words(raw.topic.promotion),
                 negation_pre: raw.negation.pre.into_inner(),
                 negation_post: raw.negation.post.into_inner(),
-                negation_post_final: raw.negation.post_final.into_inner(),
-                negation_answers: raw.negation.answers.into_inner(),
-                negation_hypothetical: raw.negation.hypothetical.into_inner(),
-                negation_trailing: raw.negation.trailing.into_inner(),
+                negation_post_final: words(raw.negation.post_final),
+                negation_answers: words(raw.negation.answers),
+                negation_hypothetical: words(raw.negation.hypothetical),
+                negation_trailing: words(raw.negation.trailing),
                 negation_pseudo: raw.negation.pseudo.into_inner(),
                 negation_terminators: raw.negation.terminators.into_inner(),
                 spelling: raw.spelling,

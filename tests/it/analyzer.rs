@@ -152,3 +152,71 @@ fn short_words_are_not_fuzzed_into_false_hits() {
     let analysis = analyze("went to camp, legs fine, took pils");
     assert!(analysis.causes.is_empty(), "{:?}", analysis.causes);
 }
+
+/// Every red flag has a family of paraphrases in `data/red_flags.toml`: at least ten that affirm
+/// its signs (in many voices, across sentences, as questions) and five that deny or explain them
+/// away, plus near misses that must raise nothing.
+#[test]
+fn red_flag_families() {
+    let cases: Cases = toml::from_str(include_str!("data/red_flags.toml")).expect("data/red_flags.toml parses");
+    for id in crampbot::knowledge::RED_FLAG_IDS {
+        let count = |kind: &str| {
+            cases
+                .case
+                .iter()
+                .filter(|case| case.tags.iter().any(|t| t == id) && case.tags.iter().any(|t| t == kind))
+                .count()
+        };
+        assert!(count("affirmed") >= 10, "{id}: only {} affirmed paraphrases", count("affirmed"));
+        assert!(count("negated") >= 5, "{id}: only {} negated paraphrases", count("negated"));
+    }
+    let failures: Vec<String> = cases.case.iter().filter_map(check).collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
+}
+
+fn flags(text: &str) -> Vec<(&'static str, crampbot::knowledge::Urgency)> {
+    analyze(text).red_flags.iter().map(|flag| (flag.id, flag.urgency)).collect()
+}
+
+#[test]
+fn sudden_speech_or_face_changes_are_a_stroke_emergency_and_slow_ones_are_not() {
+    use crampbot::knowledge::Urgency::{Emergency, Soon};
+    for text in [
+        "my speech suddenly became slurred while walking and my calf was cramping",
+        "dad's face is drooping on one side and his calves were cramping on the walk",
+        "out of nowhere my left arm went weak and my words came out jumbled",
+    ] {
+        assert_eq!(flags(text), [("stroke_signs", Emergency)], "{text}");
+    }
+    // Slowly over months is a nerve sign to see a GP about, not a stroke.
+    assert_eq!(
+        flags("calves twitching for a year and my speech has been slowly slurring over the months"),
+        [("progressive_neuro_signs", Soon)]
+    );
+}
+
+#[test]
+fn heat_exhaustion_is_urgent_and_heatstroke_an_emergency() {
+    use crampbot::knowledge::Urgency::{Emergency, Urgent};
+    assert_eq!(flags("calves cramping on a hot day walk and I feel dizzy and sick"), [("heat_illness_signs", Urgent)]);
+    assert_eq!(
+        flags("marathon in the heat, calves cramping and now I've stopped sweating"),
+        [("heat_illness_signs", Emergency)]
+    );
+    assert_eq!(
+        flags("walking in the sun all day, cramps, and my mate says I'm confused"),
+        [("heat_illness_signs", Emergency)]
+    );
+}
+
+#[test]
+fn dark_urine_with_muscle_pain_is_an_emergency() {
+    use crampbot::knowledge::Urgency::Emergency;
+    for text in [
+        "my wee is dark brown after the marathon and my thighs are agony",
+        "after a brutal spin class my pee looks like cola",
+        "is it bad if my urine is the colour of strong tea after leg day?",
+    ] {
+        assert_eq!(flags(text), [("rhabdomyolysis_signs", Emergency)], "{text}");
+    }
+}

@@ -237,3 +237,31 @@ fn a_bad_log_filter_is_a_start_up_error_naming_rust_log() {
         .expect_err("rejected");
     assert!(err.to_string().contains("RUST_LOG"), "{err}");
 }
+
+#[test]
+fn an_urgent_or_emergency_red_flag_must_say_where_to_get_help() {
+    let problems = problems_after("red_flags.toml", |text| {
+        // The first red flag in the file is an urgent one (DVT): make its action say nothing useful.
+        let start = text.find("action = \"").expect("an action");
+        let end = start + text[start..].find('\n').expect("end of line");
+        format!("{}action = \"Rest and see how it goes.\"{}", &text[..start], &text[end..])
+    });
+    assert!(
+        problems.iter().any(|p| p.message.contains("must name a way to get help") && p.file == "red_flags.toml"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_notice_with_an_unknown_concept_or_tag_is_refused() {
+    let problems = problems_after("notices.toml", |text| {
+        text.replacen("[[\"fluid_restricted\"]]", "[[\"fluid_restriktion\"]]", 1).replacen(
+            "hides = [\"drink_more\"]",
+            "hides = [\"drinking\"]",
+            1,
+        )
+    });
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("unknown concept `fluid_restriktion`")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("unknown tip tag \"drinking\"")), "{messages:?}");
+}

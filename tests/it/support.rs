@@ -65,7 +65,7 @@ pub fn tiny_catalogue_files() -> Vec<(String, String)> {
         let _ = write!(
             red_flags,
             "\n[[red_flag]]\nid = \"{id}\"\nurgency = \"{}\"\ntitle = \"Warning {n}\"\nmessage = \"These signs can be serious.\"\n\
-             action = \"See a doctor today.\"\nsources = [\"nhs\"]\npatterns = [[\"concept{n}\"]]\n",
+             action = \"See a doctor today, or call your emergency number.\"\nsources = [\"nhs\"]\npatterns = [[\"concept{n}\"]]\n",
             ["emergency", "urgent", "soon"][n % 3]
         );
     }
