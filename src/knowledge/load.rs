@@ -891,7 +891,7 @@ fn build_concepts(
         match concept_index.get(name.get_ref()) {
             Some(&index) => concepts[index].located = true,
             None => {
-                check.at(file, name.span().start, format!("`located` names an unknown concept `{}`", name.get_ref()))
+                check.at(file, name.span().start, format!("`located` names an unknown concept `{}`", name.get_ref()));
             }
         }
     }
