@@ -8,14 +8,22 @@
 //! toothache never raises a blood-clot warning.
 
 use super::index::{Found, TermIndex, Topic};
-use super::normalize::Tokens;
+use super::normalize::{Boundary, Tokens};
 
-/// How far before a leg or symptom word an animal ("my cat keeps twitching") makes it the
-/// animal's.
-const ANIMAL_REACH: usize = 3;
+/// How far back from a leg or symptom word its owner is looked for: a person ("my", "I",
+/// "mum") or an animal ("my cat keeps twitching", "my dog's limping on his front leg").
+const OWNER_REACH: usize = 6;
 
-/// How far before a leg or symptom word a person ("my", "I", "mum") may stand and still own it.
-const OWNER_REACH: usize = 2;
+/// Who a leg or symptom belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// A person: "my calf", "I get cramps".
+    Person,
+    /// An animal: "the dog's leg".
+    Animal,
+    /// Not said.
+    Unknown,
+}
 
 /// Where a message is, as far as its topic words tell.
 pub(super) struct Location {
@@ -47,41 +55,47 @@ impl Location {
         let mut sentence_leg = vec![false; sentences];
         let mut sentence_other = vec![false; sentences];
         let mut owned = false;
-        // Looking back from a leg or symptom word: a person owns it, unless an animal stands
-        // between them ("my dog's limping").
-        let near = |found: &Found, reach: usize, words: &dyn Fn(&str) -> bool| {
-            for i in (found.start.saturating_sub(reach)..found.start).rev() {
-                if index.animal_words.contains(tokens.word(i)) {
-                    return false;
+        let mut animal_subject = false;
+        // Whose leg or symptom it is: looking back from it, within its sentence, the first
+        // person or animal word owns it ("my calf", "dad's leg", "I get cramps"; "my dog's
+        // limping on his front leg").
+        let owner_of = |found: &Found, person: &dyn Fn(&str) -> bool| {
+            for i in (found.start.saturating_sub(OWNER_REACH)..found.start).rev() {
+                if tokens.tokens[i + 1].boundary == Boundary::Sentence {
+                    break;
                 }
-                if words(tokens.word(i)) {
-                    return true;
+                let word = tokens.word(i);
+                if index.animal_words.contains(word) {
+                    return Owner::Animal;
+                }
+                if person(word) {
+                    return Owner::Person;
                 }
             }
-            false
+            Owner::Unknown
         };
-        let animal_before = |found: &Found| {
-            (found.start.saturating_sub(ANIMAL_REACH)..found.start).any(|i| index.animal_words.contains(tokens.word(i)))
-        };
-        let mut animal_subject = false;
         let is_owner_word = |word: &str| index.people.contains(word);
         let is_speaker_word = |word: &str| index.people.contains(word) || index.speakers.contains(word);
-        for found in topic_found {
+        let mut animals_legs = vec![false; topic_found.len()];
+        for (at, found) in topic_found.iter().enumerate() {
             let payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
             let negated = (found.start..found.end).any(|i| negated_by[i].is_some());
-            // "my dog's back leg": a leg right after an animal is the animal's.
-            let animals_leg = payload.leg && animal_before(found);
-            sentence_leg[sentence] |= payload.leg && !negated && !animals_leg;
+            let owner = if payload.leg {
+                owner_of(found, &is_owner_word)
+            } else if payload.symptom {
+                owner_of(found, &is_speaker_word)
+            } else {
+                Owner::Unknown
+            };
+            owned |= owner == Owner::Person;
+            animal_subject |= owner == Owner::Animal;
+            animals_legs[at] = payload.leg && owner == Owner::Animal;
+            sentence_leg[sentence] |= payload.leg && !negated && !animals_legs[at];
             sentence_other[sentence] |= payload.other_site || payload.pet;
-            // "my calf", "dad's leg", "I get cramps": a person's leg or symptom.
-            owned |= (payload.leg && near(found, OWNER_REACH, &is_owner_word))
-                || (payload.symptom && near(found, OWNER_REACH, &is_speaker_word));
-            // "my cat keeps twitching", "the dog has a sore leg": the animal has the symptom.
-            animal_subject |= (payload.leg || payload.symptom) && animal_before(found);
         }
         let mut topic = Topic::default();
-        for found in topic_found {
+        for (at, found) in topic_found.iter().enumerate() {
             let mut payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
             // A symptom in a sentence about another site, or one only feared or expected ("I
@@ -99,7 +113,7 @@ impl Location {
             if found.end - found.start == 1 && tokens.word(found.start).ends_with("ed") && after_linking_word {
                 payload.core_symptom = false;
             }
-            if (found.start..found.end).any(|i| negated_by[i].is_some()) || animal_before(found) {
+            if (found.start..found.end).any(|i| negated_by[i].is_some()) || animals_legs[at] {
                 payload.leg = false;
             }
             topic = topic.union(payload);
