@@ -1,6 +1,6 @@
 //! Scoring: from matched phrases to ranked causes, exclusions, red flags and the topic verdict.
 
-use super::index::{Found, NegationRoles, Resolved, TermIndex, Topic};
+use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex, Topic};
 use super::negation;
 use super::normalize::{Boundary, Tokens, tokenize};
 use super::signs::Signs;
@@ -26,6 +26,9 @@ const NAME_DENIAL_REACH: usize = 2;
 
 /// What a statement against a cause ("I drink plenty of water") weighs.
 const AGAINST_WEIGHT: f32 = 3.0;
+
+/// The most words a follow-up may have for a strong term alone to make it on topic.
+const FOLLOW_UP_WORDS: usize = 25;
 
 /// How many trailing words ("on my last bloods") may follow a clause-final negation.
 const MAX_TRAILING_WORDS: usize = 5;
@@ -121,7 +124,8 @@ impl Message<'_> {
 
 pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> Analysis {
     let tokens = tokenize(text, &index.emoji);
-    let resolved = index.resolve_all(&tokens);
+    let mut resolved = index.resolve_all(&tokens);
+    mask_titles(text, &tokens, &mut resolved);
     let cause_found = index.causes.find(&resolved, &tokens);
     let concept_found = index.concepts.find_overlapping(&resolved, &tokens);
     let topic_found = index.topic.find(&resolved, &tokens);
@@ -154,8 +158,10 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         }
     }
     let cause_signal = tallies.iter().any(|tally| tally.positive() >= Strength::Moderate.weight());
-    let strong_signal =
-        tallies.iter().any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
+    // A strong term on its own makes a short follow-up ("forgot to say I take bumetanide") on
+    // topic; a long post that names one but no symptom is about something else.
+    let strong_signal = message.tokens.tokens.len() <= FOLLOW_UP_WORDS
+        && tallies.iter().any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags, notices: Vec::new() };
@@ -191,6 +197,18 @@ fn notices(catalogue: &Catalogue, message: &Message<'_>, signs: &Signs) -> Vec<N
             Some(NoticeMatch { notice: notice_index, id: notice.id.clone(), evidence: signs.evidence(message, &found) })
         })
         .collect()
+}
+
+/// "Ms Smith", "Ms R.A.": the title, not multiple sclerosis. Written with a capital M and a
+/// lower-case s and followed by a capitalized word, "Ms" means nothing to the analyzer.
+fn mask_titles(text: &str, tokens: &Tokens, resolved: &mut [Resolved]) {
+    for i in 0..tokens.tokens.len().saturating_sub(1) {
+        let here = &text[tokens.tokens[i].span.clone()];
+        let next = &text[tokens.tokens[i + 1].span.clone()];
+        if here == "Ms" && next.starts_with(char::is_uppercase) {
+            resolved[i].key = NO_KEY;
+        }
+    }
 }
 
 /// Which tokens sit inside an idiom ("pulling my leg", "cramped flat"): a topic phrase that
