@@ -28,45 +28,78 @@ use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
 use crate::clock::Clock;
-use crate::reminders::{ChannelSpec, Reminders};
+use crate::reminders::store::{ReminderStore, StoreError};
+use crate::reminders::text::RichText;
+use crate::reminders::{ChannelSpec, PendingNotices, Reminders, Snooze};
 use crate::reply::{Reply, ReplyKind};
-use crate::store::{SqliteStore, StoreError};
 
 /// The reminder commands and the clock they read.
-pub(crate) struct Desk {
-    pub(crate) reminders: Reminders<SqliteStore>,
+pub(crate) struct Desk<S> {
+    pub(crate) reminders: Reminders<S>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// One reminder command with its text owned, run on a blocking thread.
-type ReminderTask = Box<dyn FnOnce(&Reminders<SqliteStore>, Timestamp) -> Result<String, StoreError> + Send>;
+/// One reminder command with its text owned, to run on its own task.
+#[derive(Debug, Clone)]
+enum ReminderTask {
+    SetUser { time: String, zone: String, silent: bool },
+    OffUser,
+    ShowUser,
+    Snooze(Snooze),
+    SetChannel { guild_id: u64, channel_id: u64, role_id: Option<u64>, time: String, zone: String, silent: bool },
+    OffChannel(u64),
+    ShowChannel(u64),
+    Forget,
+}
 
-/// What to run for a reminder command used by `user_id`; `Err` is an answer needing no store.
-fn reminder_task(command: ReminderCommand<'_>, user_id: u64) -> Result<ReminderTask, &'static str> {
+/// What to run for a reminder command; `Err` is an answer needing no store.
+fn reminder_task(command: ReminderCommand<'_>) -> Result<ReminderTask, &'static str> {
     Ok(match command {
         ReminderCommand::SetUser { time, zone, silent } => {
-            let (time, zone) = (time.to_owned(), zone.to_owned());
-            Box::new(move |reminders, now| reminders.set_user(user_id, &time, &zone, silent, now))
+            ReminderTask::SetUser { time: time.to_owned(), zone: zone.to_owned(), silent }
         }
-        ReminderCommand::OffUser => Box::new(move |reminders, _| reminders.off_user(user_id)),
-        ReminderCommand::ShowUser => Box::new(move |reminders, _| reminders.show_user(user_id)),
-        ReminderCommand::Snooze(snooze) => Box::new(move |reminders, now| reminders.snooze_user(user_id, snooze, now)),
-        ReminderCommand::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => {
-            let (time, zone) = (time.to_owned(), zone.to_owned());
-            Box::new(move |reminders, now| {
-                let spec = ChannelSpec { guild_id, channel_id, role_id, time: &time, zone: &zone, silent };
-                reminders.set_channel(spec, now)
-            })
-        }
-        ReminderCommand::OffChannel(channel_id) => Box::new(move |reminders, _| reminders.off_channel(channel_id)),
-        ReminderCommand::ShowChannel(channel_id) => Box::new(move |reminders, _| reminders.show_channel(channel_id)),
-        ReminderCommand::Forget => Box::new(move |reminders, _| reminders.forget(user_id)),
+        ReminderCommand::OffUser => ReminderTask::OffUser,
+        ReminderCommand::ShowUser => ReminderTask::ShowUser,
+        ReminderCommand::Snooze(snooze) => ReminderTask::Snooze(snooze),
+        ReminderCommand::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => ReminderTask::SetChannel {
+            guild_id,
+            channel_id,
+            role_id,
+            time: time.to_owned(),
+            zone: zone.to_owned(),
+            silent,
+        },
+        ReminderCommand::OffChannel(channel_id) => ReminderTask::OffChannel(channel_id),
+        ReminderCommand::ShowChannel(channel_id) => ReminderTask::ShowChannel(channel_id),
+        ReminderCommand::Forget => ReminderTask::Forget,
         ReminderCommand::NeedsServer => return Err(NEEDS_SERVER),
     })
 }
 
+/// Runs a reminder command for `user_id` at `now`.
+async fn run_task<S: ReminderStore>(
+    reminders: &Reminders<S>,
+    task: ReminderTask,
+    user_id: u64,
+    now: Timestamp,
+) -> Result<RichText, StoreError> {
+    match task {
+        ReminderTask::SetUser { time, zone, silent } => reminders.set_user(user_id, &time, &zone, silent, now).await,
+        ReminderTask::OffUser => reminders.off_user(user_id).await,
+        ReminderTask::ShowUser => reminders.show_user(user_id).await,
+        ReminderTask::Snooze(snooze) => reminders.snooze_user(user_id, snooze, now).await,
+        ReminderTask::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => {
+            let spec = ChannelSpec { guild_id, channel_id, role_id, time: &time, zone: &zone, silent, set_by: user_id };
+            reminders.set_channel(spec, now).await
+        }
+        ReminderTask::OffChannel(channel_id) => reminders.off_channel(channel_id).await,
+        ReminderTask::ShowChannel(channel_id) => reminders.show_channel(channel_id).await,
+        ReminderTask::Forget => reminders.forget(user_id).await,
+    }
+}
+
 /// The event handler shared by every shard.
-pub(crate) struct Handler {
+pub(crate) struct Handler<S> {
     bot: Bot,
     outbox: Outbox,
     guild: Option<GuildId>,
@@ -76,10 +109,14 @@ pub(crate) struct Handler {
     /// Asks the run loop to close the gateway for a while.
     pause: mpsc::UnboundedSender<Duration>,
     /// The reminders, when the bot runs them.
-    desk: Option<Arc<Desk>>,
+    desk: Option<Arc<Desk<S>>>,
+    /// This process runs shard 0: it registers the commands and answers DMs (Discord sends
+    /// DMs on shard 0 only).
+    owns_shard_zero: bool,
 }
 
-impl Handler {
+impl<S: ReminderStore> Handler<S> {
+    #[expect(clippy::too_many_arguments, reason = "one constructor, called once, with named values")]
     pub(crate) fn new(
         bot: Bot,
         outbox: Outbox,
@@ -87,8 +124,9 @@ impl Handler {
         defer_after: Duration,
         logins: LoginBudget,
         pause: mpsc::UnboundedSender<Duration>,
-        desk: Option<Desk>,
-    ) -> Arc<Handler> {
+        desk: Option<Desk<S>>,
+        owns_shard_zero: bool,
+    ) -> Arc<Handler<S>> {
         Arc::new(Handler {
             bot,
             outbox,
@@ -98,6 +136,7 @@ impl Handler {
             logins: Mutex::new(logins),
             pause,
             desk: desk.map(Arc::new),
+            owns_shard_zero,
         })
     }
 }
@@ -123,9 +162,10 @@ fn finish(started: Instant, result: &Result<(), SendError>) {
 }
 
 #[serenity::async_trait]
-impl EventHandler for Handler {
+impl<S: ReminderStore> EventHandler for Handler<S> {
     async fn ready(&self, _ctx: Context, ready: Ready) {
-        let span = tracing::info_span!("event", kind = "ready");
+        let shard = ready.shard.map_or(0, |shard| shard.id.0);
+        let span = tracing::info_span!("event", kind = "ready", shard);
         async {
             let started = Instant::now();
             let _ = self.me.set(ready.user.id);
@@ -134,6 +174,10 @@ impl EventHandler for Handler {
             if let Some(pause) = over_budget {
                 let _ = self.pause.send(pause);
                 tracing::warn!(outcome = "paused", "login budget spent; not registering commands");
+                return;
+            }
+            if shard != 0 || !self.owns_shard_zero {
+                tracing::info!(outcome = "ready", "shard ready; commands are registered by shard 0");
                 return;
             }
             let definitions = commands::definitions();
@@ -152,8 +196,20 @@ impl EventHandler for Handler {
         tracing::info!(kind = "resumed", "gateway session resumed");
     }
 
-    async fn message(&self, _ctx: Context, message: Message) {
-        let span = tracing::info_span!("event", kind = "message", dm = message.guild_id.is_none());
+    async fn message(&self, ctx: Context, message: Message) {
+        let dm = message.guild_id.is_none();
+        if dm && ctx.shard_id.0 != 0 {
+            // Discord sends DMs on shard 0; another shard seeing one answers nothing, so a DM is
+            // answered once, by the process that owns shard 0.
+            tracing::debug!(
+                kind = "message",
+                shard = ctx.shard_id.0,
+                outcome = "ignored",
+                "a DM on a shard other than 0"
+            );
+            return;
+        }
+        let span = tracing::info_span!("event", kind = "message", dm);
         self.on_message(message).instrument(span).await;
     }
 
@@ -176,7 +232,7 @@ impl EventHandler for Handler {
     }
 }
 
-impl Handler {
+impl<S: ReminderStore> Handler<S> {
     async fn on_message(&self, message: Message) {
         let started = Instant::now();
         let Some(&me) = self.me.get() else {
@@ -213,32 +269,38 @@ impl Handler {
         // Notices are private: shown in a DM, left queued after a guild mention.
         if result.is_ok()
             && message.guild_id.is_none()
-            && let Some(notices) = self.take_notices(message.author.id).await
+            && let Some(notices) = self.pending_notices(message.author.id).await
         {
-            let text = render::text_message(&notices, None);
+            let text = render::text_message(&render::rich_text(&notices.text), None);
             let notice_result =
                 self.outbox.create_message(message.channel_id, text, Some(format!("n{}", message.id))).await;
-            if let Err(err) = notice_result {
-                tracing::warn!(error = ?err, "notices not shown");
-            }
+            self.notices_sent(notices, notice_result).await;
         }
         finish(started, &result);
     }
 
-    /// Takes the user's pending notices, joined for one message; `None` when there are none.
-    async fn take_notices(&self, user: UserId) -> Option<String> {
-        let desk = Arc::clone(self.desk.as_ref()?);
-        match tokio::task::spawn_blocking(move || desk.reminders.take_notices(user.get())).await {
-            Ok(Ok(notices)) if notices.is_empty() => None,
-            Ok(Ok(notices)) => Some(notices.join("\n")),
-            Ok(Err(err)) => {
+    /// The user's pending notices, left queued until shown; `None` when there are none.
+    async fn pending_notices(&self, user: UserId) -> Option<PendingNotices> {
+        let desk = self.desk.as_ref()?;
+        match desk.reminders.pending_notices(user.get()).await {
+            Ok(notices) => notices,
+            Err(err) => {
                 tracing::error!(error = %err, "cannot read notices");
                 None
             }
-            Err(err) => {
-                tracing::error!(error = ?err, "reading notices panicked");
-                None
+        }
+    }
+
+    /// After the notices' message: acknowledged if it was sent, kept for next time if not.
+    async fn notices_sent(&self, notices: PendingNotices, sent: Result<(), SendError>) {
+        let Some(desk) = self.desk.as_ref() else { return };
+        match sent {
+            Ok(()) => {
+                if let Err(err) = desk.reminders.notices_shown(notices).await {
+                    tracing::error!(error = %err, "cannot clear shown notices; they may show again");
+                }
             }
+            Err(err) => tracing::warn!(error = ?err, "notices not shown; kept for the next interaction"),
         }
     }
 
@@ -260,14 +322,13 @@ impl Handler {
 
     /// After an interaction is answered: its user's pending notices, as an ephemeral follow-up.
     async fn follow_up_notices(&self, application: ApplicationId, token: &str, user: UserId) {
-        let Some(notices) = self.take_notices(user).await else { return };
+        let Some(notices) = self.pending_notices(user).await else { return };
         let followup = CreateInteractionResponseFollowup::new()
-            .content(render::fit(&notices, render::limits::CONTENT))
+            .content(render::fit(&render::rich_text(&notices.text), render::limits::CONTENT))
             .allowed_mentions(render::no_mentions())
             .ephemeral(true);
-        if let Err(err) = self.outbox.followup(application, token, &followup).await {
-            tracing::warn!(error = ?err, "notices not shown");
-        }
+        let sent = self.outbox.followup(application, token, &followup).await;
+        self.notices_sent(notices, sent).await;
     }
 
     /// Runs the bot core on a blocking thread; `None` if it panicked (logged).
@@ -291,8 +352,9 @@ impl Handler {
             channel_id: command.channel_id.get(),
         };
         if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
-            let task = reminder_task(reminder, invoker.user_id);
-            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            let task = reminder_task(reminder);
+            let result =
+                self.respond_reminder(&command.token, command.id, command.application_id, task, command.user.id).await;
             self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
             return;
         }
@@ -313,9 +375,10 @@ impl Handler {
             Some(ButtonAction::Cause(id)) => OwnedRequest::Cause(id),
             Some(ButtonAction::Tips(kind)) => OwnedRequest::Tips(kind),
             Some(ButtonAction::Snooze(snooze)) => {
-                let task = reminder_task(ReminderCommand::Snooze(snooze), component.user.id.get());
-                let result =
-                    self.respond_reminder(&component.token, component.id, component.application_id, task).await;
+                let task = reminder_task(ReminderCommand::Snooze(snooze));
+                let result = self
+                    .respond_reminder(&component.token, component.id, component.application_id, task, component.user.id)
+                    .await;
                 self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
                 return;
             }
@@ -339,9 +402,7 @@ impl Handler {
                 );
             }
         } else if let Some(option) = focused.filter(|option| option.name == "timezone") {
-            for zone in
-                Reminders::<SqliteStore>::zone_choices(commands::clip(option.value)).into_iter().take(MAX_CHOICES)
-            {
+            for zone in Reminders::<S>::zone_choices(commands::clip(option.value)).into_iter().take(MAX_CHOICES) {
                 response = response.add_string_choice(zone, zone);
             }
         }
@@ -360,6 +421,7 @@ impl Handler {
         id: InteractionId,
         application: ApplicationId,
         task: Result<ReminderTask, &'static str>,
+        user: UserId,
     ) -> Result<(), SendError> {
         let answer_text = |text: &str| CreateInteractionResponse::Message(render::interaction_text(text));
         let task = match task {
@@ -369,10 +431,10 @@ impl Handler {
         let Some(desk) = self.desk.clone() else {
             return self.outbox.interaction_response(id, token, &answer_text(NO_REMINDERS)).await;
         };
-        let mut work = tokio::task::spawn_blocking(move || {
+        let mut work = tokio::spawn(async move {
             let now = desk.clock.now();
-            match task(&desk.reminders, now) {
-                Ok(text) => text,
+            match run_task(&desk.reminders, task, user.get(), now).await {
+                Ok(text) => render::rich_text(&text),
                 Err(err) => {
                     tracing::error!(error = %err, "reminder store failed");
                     APOLOGY.to_owned()

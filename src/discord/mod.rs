@@ -43,10 +43,12 @@ use serenity::http::{LightMethod, Route};
 
 use crate::bot::Bot;
 use crate::clock::Clock;
-use crate::config::{DiscordConfig, Secret};
+use crate::config::{DiscordConfig, Secret, ShardTotal};
+use crate::reminders::scheduler::MAX_SENDS_PER_REMINDER;
+use crate::reminders::store::ReminderStore;
 use crate::reminders::{Reminders, Scheduler, SchedulerOptions, Wakeup};
-use crate::store::SqliteStore;
-use outbox::{Outbox, RetryPolicy, SendError};
+use crate::store::AnyStore;
+use outbox::{Outbox, SendError, SendRetry};
 
 /// What to tell an operator who has no token.
 pub const NO_TOKEN_HELP: &str = "no Discord token: create an application at https://discord.com/developers/applications, \
@@ -81,6 +83,29 @@ pub enum RunError {
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] SendError),
+    /// The outbox's and the scheduler's retries together allow too many requests per reminder.
+    #[error(
+        "the retries allow {requests} HTTP requests per reminder ({hand_overs} hand-overs of {per_hand_over} attempts); at most {MAX_SENDS_PER_REMINDER} are allowed"
+    )]
+    TooManyRetries {
+        /// Hand-overs times attempts.
+        requests: u32,
+        /// The scheduler's hand-overs.
+        hand_overs: u32,
+        /// The outbox's attempts per hand-over.
+        per_hand_over: u32,
+    },
+    /// `GET /gateway/bot` failed, so the shard count or login limits are unknown.
+    #[error("cannot read the shard count and login limits (GET /gateway/bot): {0}")]
+    GatewayBot(SendError),
+    /// The configured shard range does not fit the shard count Discord recommends.
+    #[error("discord.shard_range ends at shard {last}, but the bot has {total} shard(s) (numbered from 0)")]
+    ShardRange {
+        /// The last shard of the range.
+        last: u32,
+        /// The total.
+        total: u32,
+    },
     /// The client kept failing; restarting more would risk Discord's 1,000 logins a day.
     #[error("the Discord client failed {restarts} times in a row; last error: {last}")]
     GaveUp {
@@ -93,9 +118,9 @@ pub enum RunError {
 
 /// Tunables of [`run_with`]; the defaults suit production, tests shorten them.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Retries of the outbox.
-    pub retry: RetryPolicy,
+pub struct RunOptions<S = AnyStore> {
+    /// Retries of the outbox, per HTTP request.
+    pub retry: SendRetry,
     /// How long an interaction's answer may take before the interaction is deferred; zero
     /// always defers.
     pub defer_after: Duration,
@@ -112,17 +137,20 @@ pub struct RunOptions {
     pub login_window: Duration,
     /// The reminders to run beside the gateway; `None` answers the reminder commands with
     /// [`NO_REMINDERS`] and runs no scheduler.
-    pub reminders: Option<RemindersSetup>,
+    pub reminders: Option<RemindersSetup<S>>,
+    /// The wait between two shards' logins (Discord asks for 5 s per `max_concurrency` bucket);
+    /// a process whose first shard is `n` waits `n` times this before its first login, so
+    /// processes started together log in one after another.
+    pub login_spacing: Duration,
 }
 
 /// What users read when the bot runs without a reminder store.
 pub const NO_REMINDERS: &str = "Reminders are not set up on this bot.";
 
 /// The reminder store and clock for [`run_with`].
-#[derive(Clone)]
-pub struct RemindersSetup {
+pub struct RemindersSetup<S> {
     /// The store, opened (and migrated) by the caller.
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<S>,
     /// The clock the scheduler and the commands read: [`crate::clock::SystemClock`] in
     /// production, a [`crate::clock::ManualClock`] in tests.
     pub clock: Arc<dyn Clock>,
@@ -130,16 +158,22 @@ pub struct RemindersSetup {
     pub scheduler: SchedulerOptions,
 }
 
-impl fmt::Debug for RemindersSetup {
+impl<S> Clone for RemindersSetup<S> {
+    fn clone(&self) -> RemindersSetup<S> {
+        RemindersSetup { store: Arc::clone(&self.store), clock: Arc::clone(&self.clock), scheduler: self.scheduler }
+    }
+}
+
+impl<S> fmt::Debug for RemindersSetup<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemindersSetup").field("scheduler", &self.scheduler).finish_non_exhaustive()
     }
 }
 
-impl Default for RunOptions {
-    fn default() -> RunOptions {
+impl<S> Default for RunOptions<S> {
+    fn default() -> RunOptions<S> {
         RunOptions {
-            retry: RetryPolicy::default(),
+            retry: SendRetry::default(),
             defer_after: Duration::from_millis(1500),
             max_restarts: 8,
             restart_wait: Duration::from_secs(5),
@@ -148,6 +182,7 @@ impl Default for RunOptions {
             max_logins: 30,
             login_window: Duration::from_secs(3600),
             reminders: None,
+            login_spacing: Duration::from_secs(5),
         }
     }
 }
@@ -163,7 +198,72 @@ pub fn intents() -> GatewayIntents {
 /// # Errors
 /// See [`RunError`].
 pub async fn run(config: &DiscordConfig, bot: Bot, shutdown: impl Future<Output = ()> + Send) -> Result<(), RunError> {
-    run_with(config, bot, RunOptions::default(), shutdown).await
+    run_with(config, bot, RunOptions::<AnyStore>::default(), shutdown).await
+}
+
+/// The shards this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardPlan {
+    /// The bot's shard count.
+    pub total: u32,
+    /// The first shard this process runs.
+    pub first: u32,
+    /// The last shard this process runs (inclusive).
+    pub last: u32,
+    /// Logins Discord still allows today (`session_start_limit.remaining`), when asked.
+    pub remaining: Option<u32>,
+    /// Milliseconds until that count resets.
+    pub reset_after_ms: u64,
+}
+
+impl ShardPlan {
+    /// How many shards this process runs.
+    pub fn count(&self) -> u32 {
+        self.last - self.first + 1
+    }
+}
+
+/// `GET /gateway/bot`, the parts the bot uses.
+#[derive(Debug, serde::Deserialize)]
+struct GatewayBot {
+    shards: u32,
+    session_start_limit: SessionStartLimit,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SessionStartLimit {
+    remaining: u32,
+    reset_after: u64,
+}
+
+/// Works out the shards to run: a single shard needs no question to Discord; a sharded bot (or
+/// `auto`) reads `GET /gateway/bot` for the recommended count and the logins left today.
+async fn shard_plan(config: &DiscordConfig, outbox: &Outbox) -> Result<ShardPlan, RunError> {
+    let single = config.shards.total == ShardTotal::Fixed(1) && config.shards.range.is_none();
+    if single {
+        return Ok(ShardPlan { total: 1, first: 0, last: 0, remaining: None, reset_after_ms: 0 });
+    }
+    let body = outbox
+        .send("get_gateway_bot", Route::GatewayBot, LightMethod::Get, None::<&()>)
+        .await
+        .map_err(RunError::GatewayBot)?;
+    let info: GatewayBot =
+        serde_json::from_slice(&body).map_err(|err| RunError::GatewayBot(SendError::Decode(err.to_string())))?;
+    let total = match config.shards.total {
+        ShardTotal::Fixed(total) => total,
+        ShardTotal::Auto => info.shards.max(1),
+    };
+    let (first, last) = config.shards.range.unwrap_or((0, total - 1));
+    if last >= total {
+        return Err(RunError::ShardRange { last, total });
+    }
+    Ok(ShardPlan {
+        total,
+        first,
+        last,
+        remaining: Some(info.session_start_limit.remaining),
+        reset_after_ms: info.session_start_limit.reset_after,
+    })
 }
 
 /// Runs the bot until `shutdown` completes (then closes the gateway cleanly and returns `Ok`), or
@@ -174,21 +274,35 @@ pub async fn run(config: &DiscordConfig, bot: Bot, shutdown: impl Future<Output 
 ///
 /// # Errors
 /// See [`RunError`].
-pub async fn run_with(
+pub async fn run_with<S: ReminderStore>(
     config: &DiscordConfig,
     bot: Bot,
-    options: RunOptions,
+    options: RunOptions<S>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
     let Some(token) = config.token.as_ref() else {
         return Err(RunError::NoToken);
     };
-    let outbox = Outbox::new(token, config.api_base.as_deref(), options.retry)?;
+    if let Some(setup) = &options.reminders {
+        let (hand_overs, per_hand_over) = (setup.scheduler.redelivery.max_attempts, options.retry.max_attempts);
+        if !setup.scheduler.redelivery.within_bound(per_hand_over) {
+            return Err(RunError::TooManyRetries {
+                requests: hand_overs.saturating_mul(per_hand_over),
+                hand_overs,
+                per_hand_over,
+            });
+        }
+    }
+    let outbox = Outbox::new(token, config.api_base.as_deref(), options.retry)?.paced(config.requests_per_second);
     if let Some(base) = config.api_base.as_deref() {
         outbox
             .send("get_gateway", Route::Gateway, LightMethod::Get, None::<&()>)
             .await
             .map_err(|source| RunError::ApiBase { base: base.to_owned(), source })?;
+    }
+    let plan = shard_plan(config, &outbox).await?;
+    if plan.total > 1 {
+        tracing::info!(total = plan.total, first = plan.first, last = plan.last, "running a range of shards");
     }
     let (pauses, pause_requests) = tokio::sync::mpsc::unbounded_channel();
     let (desk, scheduler) = match options.reminders.clone() {
@@ -207,14 +321,17 @@ pub async fn run_with(
         }
         None => (None, None),
     };
+    // Every shard's READY is a login: the budget grows with the shards this process runs.
+    let budget = options.max_logins.saturating_mul(usize::try_from(plan.count()).unwrap_or(1));
     let handler = handler::Handler::new(
         bot,
         outbox,
         config.guild_id.map(GuildId::new),
         options.defer_after,
-        logins::LoginBudget::new(options.max_logins, options.login_window),
+        logins::LoginBudget::new(budget, options.login_window),
         pauses,
         desk,
+        plan.first == 0,
     );
     let (stop_scheduler, scheduler_stopped) = tokio::sync::oneshot::channel::<()>();
     let scheduler = scheduler.map(|scheduler| {
@@ -222,7 +339,7 @@ pub async fn run_with(
             let _ = scheduler_stopped.await;
         }))
     });
-    let result = gateway(config, token, &options, &handler, pause_requests, shutdown).await;
+    let result = gateway(config, token, &options, &handler, pause_requests, plan, shutdown).await;
     let _ = stop_scheduler.send(());
     if let Some(scheduler) = scheduler {
         match scheduler.await {
@@ -235,25 +352,46 @@ pub async fn run_with(
 }
 
 /// The gateway part of [`run_with`]: connects, restarts, pauses, until shutdown or a fatal error.
-async fn gateway(
+async fn gateway<S: ReminderStore>(
     config: &DiscordConfig,
     token: &Secret,
-    options: &RunOptions,
-    handler: &Arc<handler::Handler>,
+    options: &RunOptions<S>,
+    handler: &Arc<handler::Handler<S>>,
     mut pause_requests: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+    plan: ShardPlan,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
     tokio::pin!(shutdown);
     let mut restarts = 0;
     let mut wait = options.restart_wait;
     loop {
+        // Logins within Discord's limits: processes started together log in one after another
+        // (a process's own shards are spaced by serenity's queue), and no login is started
+        // when Discord says none are left today.
+        let mut before_login = options.login_spacing.saturating_mul(plan.first);
+        if plan.remaining.is_some_and(|remaining| remaining < plan.count()) {
+            let reset = Duration::from_millis(plan.reset_after_ms);
+            tracing::warn!(wait_s = reset.as_secs(), "Discord allows too few logins today; waiting for the reset");
+            before_login = before_login.max(reset);
+        }
+        if !before_login.is_zero() {
+            tracing::info!(
+                wait_ms = u64::try_from(before_login.as_millis()).unwrap_or(u64::MAX),
+                "waiting for this process's login slot"
+            );
+            tokio::select! {
+                () = tokio::time::sleep(before_login) => {}
+                () = &mut shutdown => return Ok(()),
+            }
+        }
         let builder = ClientBuilder::new_with_http(http(token, config.api_base.as_deref()), intents())
             .event_handler_arc(Arc::clone(handler));
         let failure = tokio::select! {
             client = builder => match client {
                 Ok(mut client) => {
                     let manager = client.shard_manager.clone();
-                    let start = client.start();
+                    // serenity reads this range's end as inclusive.
+                    let start = client.start_shard_range(plan.first..plan.last, plan.total);
                     tokio::pin!(start);
                     tokio::select! {
                         result = &mut start => match result {

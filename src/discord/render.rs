@@ -9,6 +9,8 @@
 //! Lengths are counted in UTF-16 code units, which is never less than the number of characters
 //! Discord counts, so a rendered message is never rejected for its size.
 
+use std::fmt::Write as _;
+
 use serenity::builder::{
     CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
@@ -20,6 +22,7 @@ use serenity::model::id::RoleId;
 use crate::bot::TipsKind;
 use crate::knowledge::Urgency;
 use crate::reminders::Snooze;
+use crate::reminders::text::{Piece, RichText, TimeStyle};
 use crate::reply::{Alert, Reply, ReplyKind, Section};
 
 /// Discord's message and component limits, in characters.
@@ -412,6 +415,30 @@ pub fn message(reply: &Reply, reference: Option<MessageReference>) -> CreateMess
         message = message.reference_message(reference);
     }
     message
+}
+
+/// Reminder text in Discord's syntax: times as Discord timestamps (`<t:UNIX:F>`, `<t:UNIX:R>`),
+/// which each viewer's client shows in their own zone, channels as `<#id>` and roles as `<@&id>`.
+pub fn rich_text(text: &RichText) -> String {
+    let mut out = String::new();
+    for piece in text.pieces() {
+        match piece {
+            Piece::Text(words) => out.push_str(words),
+            Piece::Time { at, style: TimeStyle::Full, .. } => {
+                let _ = write!(out, "<t:{}:F>", at.as_second());
+            }
+            Piece::Time { at, style: TimeStyle::Relative, .. } => {
+                let _ = write!(out, "<t:{}:R>", at.as_second());
+            }
+            Piece::Channel(channel) => {
+                let _ = write!(out, "<#{channel}>");
+            }
+            Piece::Role(role) => {
+                let _ = write!(out, "<@&{role}>");
+            }
+        }
+    }
+    out
 }
 
 /// A reminder's text for a channel or a DM. `ping_role` is the one ping the bot ever makes: a
