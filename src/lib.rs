@@ -14,10 +14,11 @@
 //! - [`discord`]: the serenity adapter: events, slash commands, embeds, and the outbox that every
 //!   message goes through (retries, typed Discord error codes).
 //! - [`console`]: `crampbot chat`, the bot in a terminal.
-//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the commands front ends
-//!   call, and the scheduler that claims due reminders and hands them to a delivery port.
-//! - [`store`]: persistence of reminder subscriptions and deliveries behind a narrow trait;
-//!   `SQLite` with versioned migrations.
+//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the store port, the
+//!   commands front ends call, and the scheduler that claims due reminders and hands them to a
+//!   delivery port.
+//! - [`store`]: the store port's implementations: `SQLite` (default) and PostgreSQL, with
+//!   versioned migrations. Depends on [`reminders`], never the other way round.
 //! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
 //!
 //! # Invariants

@@ -10,5 +10,6 @@ mod pg;
 mod reminders;
 mod reminders_discord;
 mod replies;
+mod scale;
 mod store;
 mod support;
