@@ -400,6 +400,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, [("content-type", "application/json")], body.to_string()).into_response()
 }
 
+#[allow(clippy::too_many_lines, reason = "one fake REST API, read top to bottom")]
 async fn rest_handler(
     State((shared, front)): State<(Arc<Shared>, usize)>,
     method: Method,
@@ -581,15 +582,15 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                     }
                     Some(2) => {
                         shared.stats.lock().unwrap().identifies += 1;
-                        let shard = payload["d"]["shard"].as_array().map_or((0, 1), |pair| {
+                        let identified = payload["d"]["shard"].as_array().map_or((0, 1), |pair| {
                             let number = |n: usize| pair.get(n).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
                             (number(0).unwrap_or(0), number(1).unwrap_or(1))
                         });
-                        shared.identify_log.lock().unwrap().push((shard.0, shard.1, std::time::Instant::now()));
-                        shared.shard_gateways.lock().unwrap().insert(shard.0, sender.clone());
+                        shared.identify_log.lock().unwrap().push((identified.0, identified.1, std::time::Instant::now()));
+                        shared.shard_gateways.lock().unwrap().insert(identified.0, sender.clone());
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
                         let mut data = ready(&shared.ws_url);
-                        data["shard"] = json!([shard.0, shard.1]);
+                        data["shard"] = json!([identified.0, identified.1]);
                         Some(json!({"op": 0, "t": "READY", "s": seq, "d": data}))
                     }
                     Some(6) => {

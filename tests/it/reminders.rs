@@ -145,6 +145,7 @@ fn launch(store: &Arc<SqliteStore>, sender: &Arc<FakeSender>, clock: &ManualCloc
 }
 
 /// A reply as Discord shows it.
+#[allow(clippy::needless_pass_by_value, reason = "called on the value a command returns")]
 fn text(reply: RichText) -> String {
     crampbot::discord::render::rich_text(&reply)
 }

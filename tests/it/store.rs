@@ -452,14 +452,14 @@ async fn concurrent_claims_never_take_the_same_row(db: Db) {
     let due = ts("2026-05-01T06:30:00Z");
     let mut tasks = Vec::new();
     for holder in 0..4 {
-        let claimer = Arc::new(db.open().await);
+        let store_n = Arc::new(db.open().await);
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
                 // Leases outlast the test, so finished claims do not count as work due.
                 let until = ts("2026-05-01T07:30:00Z");
-                let claimed = claimer.claim_due(planner(due), 16, lease(&format!("s{holder}"), until)).await.unwrap();
-                if claimed.is_empty() && claimer.next_due_at(String::new()).await.unwrap().is_none_or(|at| at > due) {
+                let claimed = store_n.claim_due(planner(due), 16, lease(&format!("s{holder}"), until)).await.unwrap();
+                if claimed.is_empty() && store_n.next_due_at(String::new()).await.unwrap().is_none_or(|at| at > due) {
                     return mine;
                 }
                 mine.extend(claimed.into_iter().map(|claim| claim.delivery.id));
