@@ -146,6 +146,9 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let store = runtime.block_on(open_store(&config))?;
             tracing::info!(backend = store.backend(), "reminder database open");
+            // One scheduler per SQLite file: a second `crampbot run` on it stops here, saying so,
+            // before it connects (it would also answer every message a second time).
+            runtime.block_on(crate::reminders::ReminderStore::start_scheduler(&*store))?;
             let options = crate::discord::RunOptions {
                 reminders: Some(crate::discord::RemindersSetup {
                     store,

@@ -219,7 +219,14 @@ pub async fn chat<S: ReminderStore, W: Write + Send + 'static>(
         (Err(err), _) | (_, Err(err)) => return Err(io::Error::other(err.to_string())),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let scheduler = if others == 0 {
+    let slot = if others == 0 { Some(store.start_scheduler().await) } else { None };
+    if let Some(Err(StoreError::SchedulerBusy { .. })) = &slot {
+        let note = "Note: `crampbot run` is delivering from this reminder database; reminders are stored here but not printed in this session.\n\n";
+        Shared(Arc::clone(&output)).write_all(note.as_bytes())?;
+    } else if let Some(Err(err)) = &slot {
+        return Err(io::Error::other(err.to_string()));
+    }
+    let scheduler = if others == 0 && slot.as_ref().is_some_and(Result::is_ok) {
         let deliver = ConsoleDeliver::new(Arc::clone(&output), Arc::clone(&console.clock));
         let tips = bot.catalogue().hydration_tips.clone();
         let scheduler =

@@ -521,9 +521,9 @@ pub trait ReminderStore: Send + Sync + 'static {
     /// claim held by another scheduler runs out of lease. From indexes.
     fn next_due_at(&self, holder: String) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
-    /// Takes this store's scheduler slot. `SQLite` allows one scheduler per database
-    /// ([`StoreError::SchedulerBusy`] for a second; the slot is freed when the store is dropped
-    /// or the process dies); PostgreSQL allows any number.
+    /// Takes this store's scheduler slot (again: idempotent). `SQLite` allows one scheduler per
+    /// database ([`StoreError::SchedulerBusy`] for a second store on the file; the slot is freed
+    /// when the store is dropped or the process dies); PostgreSQL allows any number.
     fn start_scheduler(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// In one transaction: takes up to `limit` subscriptions due at `planner.now` (earliest

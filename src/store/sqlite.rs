@@ -493,7 +493,8 @@ impl ReminderStore for SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut held = inner.scheduler_lock.lock().unwrap_or_else(PoisonError::into_inner);
             if held.is_some() {
-                return Err(StoreError::SchedulerBusy { location: inner.location.clone() });
+                // This store already holds the slot (the CLI takes it before starting).
+                return Ok(());
             }
             let file = File::options()
                 .create(true)

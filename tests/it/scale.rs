@@ -312,3 +312,27 @@ async fn kill_9_every_few_seconds_with_half_the_sends_failing_loses_and_doubles_
     );
     let _ = Path::new(&database);
 }
+
+/// A second `crampbot run` on the SQLite file of a running one stops before connecting, saying
+/// why; the first keeps running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_one_sqlite_file_stops_and_says_why() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("one.sqlite3").display().to_string();
+    let first = Bot::start(&fake.base, &database, dir.path().join("first.log"), &[]);
+    fake.wait_calls("PUT", "/commands", 1).await;
+    let second = Command::new(env!("CARGO_BIN_EXE_crampbot"))
+        .arg("run")
+        .env("DISCORD_TOKEN", fake::TOKEN)
+        .env("DISCORD_API_BASE", &fake.base)
+        .env("CRAMPBOT_DATABASE", &database)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("another crampbot scheduler is already running") && err.contains("PostgreSQL"), "{err}");
+    assert_eq!(fake.stats().identifies, 1, "the second never logged in");
+    first.stop();
+}
