@@ -12,11 +12,19 @@
 //! # Reminders
 //!
 //! With [`RunOptions::reminders`] set, [`run_with`] also runs the reminder [`Scheduler`] over that
-//! store, sending through the same outbox, beside the gateway; both stop together. The
-//! `/remind`, `/hydration` and `/forget` commands and the snooze button work on the store (on a
-//! blocking thread), and every interaction (and DM) also shows the user's pending notices, such
-//! as "your DM reminder was paused", as an ephemeral follow-up. Guild mentions leave notices
-//! queued, since they could only be shown in public.
+//! store (any [`ReminderStore`]: the adapter never names a database), sending through the same
+//! outbox, beside the gateway; both stop together. The `/remind`, `/hydration` and `/forget`
+//! commands and the snooze button work on the store, and every interaction (and DM) also shows the
+//! user's pending notices, such as "your DM reminder was paused", as an ephemeral follow-up; a
+//! notice is removed only once that message was sent. Guild mentions leave notices queued, since
+//! they could only be shown in public. Reminder texts arrive structured and are rendered here:
+//! times as Discord timestamps, channels and roles as mentions.
+//!
+//! # Shards
+//!
+//! `discord.shards` and `discord.shard_range` choose the shards this process runs
+//! ([`ShardPlan`]). Only the process with shard 0 registers the commands and answers DMs, which
+//! Discord sends on shard 0; processes log in one after another (see [`RunOptions::login_spacing`]).
 //!
 //! # Custom API base
 //!

@@ -64,7 +64,10 @@ fn skip(once: &Once, why: &str) -> Option<PgSchema> {
         server_url()
     );
     once.call_once(|| {
-        eprintln!(
+        // Straight to stderr, past the test harness's capture, so the line shows in a passing run.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "PostgreSQL not reachable at {} ({why}): PostgreSQL tests skipped (CRAMPBOT_REQUIRE_POSTGRES=1 makes this a failure)",
             server_url()
         );
