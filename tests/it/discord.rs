@@ -832,11 +832,11 @@ fn run_with_a_bad_database_path_names_it() {
 
 // ---- reminders through the outbox ------------------------------------------------------------
 
-fn outgoing(target: crampbot::store::Target, text: &str, silent: bool) -> crampbot::reminders::Outgoing {
+fn outgoing(target: crampbot::reminders::store::Target, text: &str, silent: bool) -> crampbot::reminders::Outgoing {
     crampbot::reminders::Outgoing {
         subscription_id: 7,
         target,
-        text: text.to_owned(),
+        text: crampbot::reminders::text::RichText::plain(text),
         nonce: "cbd0123456789abcdef".to_owned(),
         silent,
         late: false,
@@ -845,8 +845,8 @@ fn outgoing(target: crampbot::store::Target, text: &str, silent: bool) -> crampb
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_go_through_the_outbox_and_map_discords_errors() {
+    use crampbot::reminders::store::Target;
     use crampbot::reminders::{Deliver as _, DeliveryError};
-    use crampbot::store::Target;
 
     let fake = fake::FakeDiscord::start().await;
     let token = crampbot::config::Secret::new(fake::TOKEN);

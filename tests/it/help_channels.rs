@@ -10,8 +10,9 @@ use crampbot::clock::ManualClock;
 use crampbot::discord::help_channels::INTENT_OFF;
 use crampbot::discord::{RemindersSetup, RunOptions};
 use crampbot::help_channels::MAX_PER_SERVER;
+use crampbot::help_channels::store::HelpChannelStore as _;
 use crampbot::reminders::SchedulerOptions;
-use crampbot::store::{HelpChannelStore as _, SqliteStore};
+use crampbot::store::SqliteStore;
 use serde_json::{Value, json};
 
 use crate::fake_discord::{self as fake, BOT_ID, CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID};
@@ -182,7 +183,7 @@ async fn crampbot_run_says_at_start_up_when_help_channels_exist_but_the_intent_i
     let db = tempfile::tempdir().unwrap();
     let path = db.path().join("db.sqlite3");
     let store = SqliteStore::open(&path).unwrap();
-    store.add_help_channel(GUILD_ID, CHANNEL_ID, MAX_PER_SERVER, jiff::Timestamp::UNIX_EPOCH).unwrap();
+    store.add_help_channel(GUILD_ID, CHANNEL_ID, MAX_PER_SERVER, jiff::Timestamp::UNIX_EPOCH).await.unwrap();
     drop(store);
     let (mut args, _dir) = crate::support::knowledge_args();
     args.push("run".to_owned());
