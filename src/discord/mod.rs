@@ -257,11 +257,13 @@ impl ShardPlan {
         self.last - self.first + 1
     }
 
-    /// How long this process waits before a login, to keep logins within Discord's limits:
-    /// processes started together log in one after another (`spacing` times the first shard; a
-    /// process's own shards are spaced by serenity's queue), and no login is started when
-    /// Discord says too few are left today.
-    pub fn login_wait(&self, spacing: Duration) -> Duration {
+    /// How long this process waits before its first login, to keep logins within Discord's
+    /// limits: processes started together log in one after another (`spacing` times the first
+    /// shard; a process's own shards are spaced by serenity's queue), and when Discord said at
+    /// start-up that fewer logins are left today than this process needs, until they reset.
+    /// Later logins (a restart, or a client rebuilt by the watchdog) are this process's alone and
+    /// are paced by the restart back-off and the login budget instead.
+    pub fn first_login_wait(&self, spacing: Duration) -> Duration {
         let stagger = spacing.saturating_mul(self.first);
         if self.remaining.is_some_and(|remaining| remaining < self.count()) {
             let reset = Duration::from_millis(self.reset_after_ms);
@@ -447,8 +449,12 @@ async fn gateway<S: ReminderStore + HelpChannelStore>(
     tokio::pin!(shutdown);
     let mut restarts = 0;
     let mut wait = options.restart_wait;
+    let mut first_login = true;
     loop {
-        let before_login = plan.login_wait(options.login_spacing);
+        // A restart, or a rebuild the watchdog asked for, logs in at once: the restart back-off
+        // and the login budget pace those.
+        let before_login = if first_login { plan.first_login_wait(options.login_spacing) } else { Duration::ZERO };
+        first_login = false;
         if !before_login.is_zero() {
             tracing::info!(
                 wait_ms = u64::try_from(before_login.as_millis()).unwrap_or(u64::MAX),
@@ -567,5 +573,21 @@ fn http(token: &Secret, api_base: Option<&str>) -> serenity::http::Http {
     match api_base {
         Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
         None => builder.build(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_login_waits_for_its_place_or_the_daily_reset() {
+        let spacing = Duration::from_secs(5);
+        let plan = ShardPlan { total: 8, first: 4, last: 7, remaining: Some(999), reset_after_ms: 0 };
+        assert_eq!(plan.first_login_wait(spacing), Duration::from_secs(20), "four places after shard 0");
+        let first = ShardPlan { first: 0, last: 3, ..plan };
+        assert_eq!(first.first_login_wait(spacing), Duration::ZERO);
+        let spent = ShardPlan { remaining: Some(3), reset_after_ms: 60_000, ..plan };
+        assert_eq!(spent.first_login_wait(spacing), Duration::from_secs(60), "3 logins left for 4 shards");
     }
 }
