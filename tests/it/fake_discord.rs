@@ -5,13 +5,14 @@
 //! IDENTIFY → READY, heartbeats, RESUME → RESUMED, and lets tests dispatch events, close the
 //! connection with a code, drop it, or send RECONNECT. It can also go dark, as a gateway that
 //! half-fails does: heartbeats go unanswered and new connections are accepted but never get the
-//! WebSocket handshake. `GET /api/v10/gateway` returns its URL.
+//! WebSocket handshake; or only one shard's connection can. `GET /api/v10/gateway` returns its
+//! URL.
 //!
 //! Shared by the integration tests and `benches/discord.rs` (included there with `#[path]`).
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,6 +187,8 @@ struct Shared {
     heartbeat_interval_ms: u64,
     /// While set, heartbeats get no ACK and new connections stall before the handshake.
     dark: std::sync::atomic::AtomicBool,
+    /// Shards whose heartbeats get no ACK; while any is, new connections stall too.
+    dark_shards: Mutex<HashSet<u32>>,
     /// Stalled connections, held open until the fake is dropped.
     stalled: Mutex<Vec<TcpStream>>,
     /// Bumped on every change, so waiters can re-check.
@@ -256,6 +259,7 @@ impl FakeDiscord {
             ws_url,
             heartbeat_interval_ms: interval_ms,
             dark: std::sync::atomic::AtomicBool::new(false),
+            dark_shards: Mutex::new(HashSet::new()),
             stalled: Mutex::new(Vec::new()),
             version: watch::channel(0).0,
         });
@@ -269,7 +273,8 @@ impl FakeDiscord {
         let gateway_shared = Arc::clone(&shared);
         let gateway_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gateway.accept().await {
-                if gateway_shared.dark.load(Ordering::SeqCst) {
+                if gateway_shared.dark.load(Ordering::SeqCst) || !gateway_shared.dark_shards.lock().unwrap().is_empty()
+                {
                     // Accepted, then never answered: the client waits for the handshake.
                     gateway_shared.stalled.lock().unwrap().push(stream);
                     gateway_shared.stats.lock().unwrap().stalled += 1;
@@ -415,10 +420,24 @@ impl FakeDiscord {
         self.shared.dark.store(true, Ordering::SeqCst);
     }
 
-    /// Answers again: heartbeats are acknowledged and new connections work. Connections that
-    /// stalled while dark stay stalled, as a half-open connection does.
+    /// Goes dark for one shard: its heartbeats get no ACK, and new connections (a resume
+    /// carries no shard number, so any) are accepted but never answered. Other shards' live
+    /// connections work on.
+    pub fn go_dark_shard(&self, shard: u32) {
+        self.shared.dark_shards.lock().unwrap().insert(shard);
+    }
+
+    /// Drops the TCP stream of shard `shard`'s connection without a close frame.
+    pub fn drop_shard_connection(&self, shard: u32) {
+        let sender = self.shared.shard_gateways.lock().unwrap().get(&shard).cloned().expect("no such shard connected");
+        assert!(sender.send(GatewayCommand::Drop).is_ok(), "shard connection gone");
+    }
+
+    /// Answers again (every shard): heartbeats are acknowledged and new connections work.
+    /// Connections that stalled while dark stay stalled, as a half-open connection does.
     pub fn come_back(&self) {
         self.shared.dark.store(false, Ordering::SeqCst);
+        self.shared.dark_shards.lock().unwrap().clear();
     }
 
     /// Sends op 7 RECONNECT.
@@ -599,6 +618,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     shared.stats.lock().unwrap().connections += 1;
     shared.bump();
     let send = |op: Value| WsMessage::Text(op.to_string());
+    // The shard this connection identified as, once it has.
+    let mut identified_as: Option<u32> = None;
     if ws.send(send(json!({"op": 10, "d": {"heartbeat_interval": shared.heartbeat_interval_ms}}))).await.is_err() {
         return;
     }
@@ -617,7 +638,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { break };
                 let reply = match payload["op"].as_u64() {
-                    Some(1) if shared.dark.load(Ordering::SeqCst) => {
+                    Some(1) if goes_unanswered(&shared, identified_as) =>
+                    {
                         {
                             let mut stats = shared.stats.lock().unwrap();
                             stats.heartbeats += 1;
@@ -640,6 +662,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                             let number = |n: usize| pair.get(n).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
                             (number(0).unwrap_or(0), number(1).unwrap_or(1))
                         });
+                        identified_as = Some(identified.0);
                         shared.identify_log.lock().unwrap().push((identified.0, identified.1, std::time::Instant::now()));
                         shared.shard_gateways.lock().unwrap().insert(identified.0, sender.clone());
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
@@ -687,6 +710,12 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     drop(ws);
     shared.stats.lock().unwrap().disconnects += 1;
     shared.bump();
+}
+
+/// Whether a heartbeat on a connection identified as `identified_as` gets no ACK: the fake is
+/// dark, or that shard is.
+fn goes_unanswered(fake: &Shared, identified_as: Option<u32>) -> bool {
+    fake.dark.load(Ordering::SeqCst) || identified_as.is_some_and(|id| fake.dark_shards.lock().unwrap().contains(&id))
 }
 
 /// The DM channel the fake opens with a user: [`DM_CHANNEL_ID`] for [`USER_ID`], one of its own
