@@ -25,7 +25,16 @@
 //!
 //! `discord.shards` and `discord.shard_range` choose the shards this process runs
 //! ([`ShardPlan`]). Only the process with shard 0 registers the commands and answers DMs, which
-//! Discord sends on shard 0; processes log in one after another (see [`RunOptions::login_spacing`]).
+//! Discord sends on shard 0; a server's messages (help channels' included) and interactions come
+//! on that server's shard and are answered by whichever process runs it. Processes log in one
+//! after another (see [`RunOptions::login_spacing`]); the [`watchdog`] restarts a silent shard of
+//! the range by its own id, within the login budget, which grows with the shards run.
+//!
+//! # Help channels
+//!
+//! With a store, the help channels are loaded at start-up and kept in memory for the
+//! per-message check; every [`RunOptions::help_refresh`] the copy is checked against the store's
+//! version of the set, so a change made by another process on the same database shows here too.
 //!
 //! # Custom API base
 //!
