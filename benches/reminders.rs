@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use crampbot::clock::ManualClock;
 use crampbot::reminders::schedule::next_occurrence;
+use crampbot::reminders::store::{NewSubscription, ReminderStore, Target};
 use crampbot::reminders::{Deliver, DeliveryError, Outgoing, Scheduler, SchedulerOptions, Wakeup};
-use crampbot::store::{NewSubscription, ReminderStore, SqliteStore, Target};
+use crampbot::store::SqliteStore;
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use jiff::civil::Time;
@@ -38,6 +39,7 @@ fn spread(n: u64, now: Timestamp) -> Vec<NewSubscription> {
                 zone: ZONES[zone_index].to_owned(),
                 silent: false,
                 next: next_occurrence(now, local_time, &zones[zone_index]),
+                set_by: Some(i + 1),
             }
         })
         .collect()
@@ -82,8 +84,10 @@ fn startup(c: &mut Criterion) {
                 let store = Arc::new(SqliteStore::open(&path).expect("open"));
                 let clock = ManualClock::new(start());
                 let scheduler = scheduler(Arc::clone(&store), &clock, Arc::new(Noop::default()));
-                scheduler.recover().expect("recover");
-                store.next_due_at().expect("next due")
+                store.start_scheduler().await.expect("scheduler slot");
+                let lease = crampbot::reminders::store::Lease { holder: scheduler.holder().to_owned(), until: start() };
+                store.take_over(start(), 64, lease).await.expect("take over");
+                store.next_due_at(scheduler.holder().to_owned()).await.expect("next due")
             })
         });
     });
@@ -100,12 +104,13 @@ fn next_due(c: &mut Criterion) {
     let mut group = c.benchmark_group("next_due");
     group.sample_size(10).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(300));
     let later: Timestamp = "2026-05-01T12:00:00Z".parse().expect("valid timestamp");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     for n in [1_000_u64, 10_000, 100_000] {
         let store = SqliteStore::open_in_memory().expect("open");
         store.insert_many(&spread(n, start()), start()).expect("insert");
         group.bench_with_input(BenchmarkId::new("earliest_and_first_100", n), &n, |b, _| {
             b.iter(|| {
-                let earliest = store.next_due_at().expect("next due");
+                let earliest = runtime.block_on(store.next_due_at(String::new())).expect("next due");
                 let due = store.peek_due(later, 100).expect("due");
                 (earliest, due.len())
             });
@@ -132,6 +137,7 @@ fn hand_over(c: &mut Criterion) {
                         zone: "Europe/London".into(),
                         silent: false,
                         next: next_occurrence(start(), seven_thirty, &london),
+                        set_by: Some(user_id),
                     })
                     .collect();
                 store.insert_many(&news, start()).expect("insert");

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use crampbot::clock::ManualClock;
 use crampbot::reminders::schedule::next_occurrence;
+use crampbot::reminders::store::{NewSubscription, ReminderStore, Target};
 use crampbot::reminders::{Deliver, DeliveryError, Outgoing, Scheduler, SchedulerOptions, Wakeup};
-use crampbot::store::{NewSubscription, ReminderStore, SqliteStore, Target};
+use crampbot::store::SqliteStore;
 use jiff::Timestamp;
 use jiff::civil::Time;
 
@@ -50,6 +51,7 @@ fn build(path: &Path, now: Timestamp) {
                 zone: zones[zone].to_owned(),
                 silent: false,
                 next: next_occurrence(now, local_time, &tzs[zone]),
+                set_by: Some(i + 1),
             }
         })
         .collect();
@@ -69,9 +71,11 @@ fn measure(path: &Path, now: Timestamp) {
             SchedulerOptions::default(),
             Wakeup::new(),
         );
-        scheduler.recover().expect("recover");
-        let next = store.next_due_at().expect("next due");
-        let count = store.count().expect("count");
+        store.start_scheduler().await.expect("scheduler slot");
+        let lease = crampbot::reminders::store::Lease { holder: scheduler.holder().to_owned(), until: now };
+        store.take_over(now, 64, lease).await.expect("take over");
+        let next = store.next_due_at(scheduler.holder().to_owned()).await.expect("next due");
+        let count = store.count().await.expect("count");
         let started = rss_kib();
         let later = now.saturating_add(jiff::SignedDuration::from_hours(48)).expect("in range");
         let all = store.peek_due(later, 200_000).expect("all");

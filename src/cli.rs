@@ -14,8 +14,9 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::knowledge::{Catalogue, LoadError};
 use crate::reminders::SchedulerOptions;
+use crate::reminders::store::StoreError;
 use crate::reply::{analysis_json, error_json, render_text};
-use crate::store::{SqliteStore, StoreError};
+use crate::store::AnyStore;
 
 /// crampbot: what calf twitching and hamstring cramps while walking may come from, with sources.
 /// Not a diagnosis.
@@ -114,16 +115,17 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Chat => {
             let prompt = std::io::stdin().is_terminal();
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
             // Q&A works without reminders: a database that cannot be opened only turns them off.
-            let store = match open_store(&config) {
+            let store = match runtime.block_on(open_store(&config)) {
                 Ok(store) => store,
                 Err(err) => {
                     writeln!(std::io::stderr(), "crampbot: reminders are off in this session: {err}")?;
+                    runtime.shutdown_background();
                     crate::console::run(&bot, std::io::stdin().lock(), std::io::stdout().lock(), prompt)?;
                     return Ok(ExitCode::SUCCESS);
                 }
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
             let output = Arc::new(std::sync::Mutex::new(std::io::stdout()));
             let input = std::io::BufReader::new(std::io::stdin());
             let options = SchedulerOptions::from_config(&config.reminders);
@@ -141,7 +143,12 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Run => {
             init_logging(&config);
-            let store = open_store(&config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let store = runtime.block_on(open_store(&config))?;
+            tracing::info!(backend = store.backend(), "reminder database open");
+            // One scheduler per SQLite file: a second `crampbot run` on it stops here, saying so,
+            // before it connects (it would also answer every message a second time).
+            runtime.block_on(crate::reminders::ReminderStore::start_scheduler(&*store))?;
             let options = crate::discord::RunOptions {
                 reminders: Some(crate::discord::RemindersSetup {
                     store,
@@ -150,7 +157,6 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }),
                 ..crate::discord::RunOptions::default()
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(crate::discord::run_with(&config.discord, bot, options, shutdown_signal()))?;
             tracing::info!("stopped");
             Ok(ExitCode::SUCCESS)
@@ -158,17 +164,17 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
 }
 
-/// Opens (creating and migrating) the reminder database at `config.reminders.database`; the error
-/// names the file.
+/// Opens (creating and migrating) the reminder database named by `reminders.database`: an
+/// SQLite file or a PostgreSQL server. The error names the file or server, never a password.
 ///
 /// # Errors
-/// The file cannot be opened, is not a crampbot database, or was written by a newer build.
-pub fn open_store(config: &Config) -> Result<Arc<SqliteStore>, String> {
-    let path = &config.reminders.database;
-    match SqliteStore::open(path) {
+/// The database cannot be opened or reached, is not a crampbot database, or was written by a
+/// newer build.
+pub async fn open_store(config: &Config) -> Result<Arc<AnyStore>, String> {
+    match crate::store::open(&config.reminders).await {
         Ok(store) => Ok(Arc::new(store)),
         Err(err @ StoreError::Open { .. }) => Err(err.to_string()),
-        Err(err) => Err(format!("reminder database {}: {err}", path.display())),
+        Err(err) => Err(format!("reminder database: {err}")),
     }
 }
 

@@ -15,11 +15,14 @@
 //!   message goes through (retries, typed Discord error codes).
 //! - [`console`]: `crampbot chat`, the bot in a terminal.
 //! - [`help_channels`]: the channels where the bot answers on-topic messages without a mention,
-//!   and the per-person cooldown there.
-//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the commands front ends
-//!   call, and the scheduler that claims due reminders and hands them to a delivery port.
-//! - [`store`]: persistence of reminder subscriptions and deliveries behind a narrow trait;
-//!   `SQLite` with versioned migrations.
+//!   their store port, the in-memory copy every message is checked against, and the per-person
+//!   cooldown there.
+//! - [`reminders`]: daily hydration reminders: schedule maths (pure), the store port, the
+//!   commands front ends call, and the scheduler that claims due reminders and hands them to a
+//!   delivery port.
+//! - [`store`]: the store ports' implementations: `SQLite` (default) and PostgreSQL, with
+//!   versioned migrations. Depends on [`reminders`] and [`help_channels`], never the other way
+//!   round.
 //! - [`cli`]: the command line (`run`, `chat`, `ask`, `check`).
 //!
 //! # Invariants

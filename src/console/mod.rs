@@ -9,12 +9,14 @@
 //! # Reminders
 //!
 //! `/remind set 09:00 Europe/London [silent]`, `/remind show|off|snooze [30|60]` and `/forget`
-//! work on the configured reminder database (`reminders.database`, `CRAMPBOT_DATABASE`) for one
-//! local user, [`CONSOLE_USER_ID`]. [`chat`] runs the scheduler while the session lasts, with
-//! [`ConsoleDeliver`] printing a due reminder in the terminal; input is read on a blocking thread
-//! so the scheduler never waits for it. A database that also holds Discord users' reminders
-//! belongs to `crampbot run`'s scheduler (one scheduler per database), so then the console only
-//! stores its reminder and says so. `/hydration` needs a Discord server.
+//! work on the configured reminder database (`reminders.database`, `CRAMPBOT_DATABASE`: a file or
+//! a `postgres://` URL) for one local user, [`CONSOLE_USER_ID`]. [`chat`] runs the scheduler while
+//! the session lasts, with [`ConsoleDeliver`] printing a due reminder in the terminal; input is
+//! read on a blocking thread so the scheduler never waits for it. A database that also holds
+//! Discord users' reminders belongs to `crampbot run`'s scheduler, and an SQLite file whose
+//! scheduler is already running refuses a second one, so then the console only stores its
+//! reminder and says so. `/hydration` needs a Discord server. Times are shown in the zone the
+//! reminder follows, the person's own.
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
@@ -24,9 +26,10 @@ use jiff::Timestamp;
 
 use crate::bot::{Bot, MAX_TEXT_BYTES, Request, TipsKind};
 use crate::clock::Clock;
+use crate::reminders::store::{ReminderStore, StoreError, Target, TargetKey};
+use crate::reminders::text::{Piece, RichText, TimeStyle};
 use crate::reminders::{Deliver, DeliveryError, Outgoing, Reminders, Scheduler, SchedulerOptions, Snooze, Wakeup};
 use crate::reply::render_text;
-use crate::store::{ReminderStore as _, SqliteStore, Target, TargetKey};
 
 /// The user id of the person at the terminal. Discord ids are never 0, so the console's
 /// reminder can never be mistaken for a Discord user's (a Discord bot on the same database
@@ -125,17 +128,17 @@ pub fn discord_options<'a, 'k>(rest: &'a str, keys: &[&'k str]) -> Option<Vec<(&
 pub const REMIND_USAGE: &str = "Usage: /remind set HH:MM ZONE [silent] (e.g. /remind set 09:00 Europe/London, or /remind set time:09:00 timezone:Europe/London as on Discord), /remind show, /remind off, /remind snooze [30|60], /forget";
 
 /// The reminder commands of a console session: the store and the clock.
-pub struct ConsoleReminders {
+pub struct ConsoleReminders<S> {
     /// The commands over the store.
-    pub reminders: Reminders<SqliteStore>,
+    pub reminders: Reminders<S>,
     /// The clock the commands read.
     pub clock: Arc<dyn Clock>,
 }
 
 /// The answer to a reminder command line (`command` is the line without its `/`), for
-/// [`CONSOLE_USER_ID`]; `None` reminders (no database) say so. Discord timestamps are shown as
-/// UTC times.
-pub fn remind(reminders: Option<&ConsoleReminders>, command: &str) -> String {
+/// [`CONSOLE_USER_ID`]; `None` reminders (no database) say so. Times are shown in the zone the
+/// reminder follows.
+pub async fn remind<S: ReminderStore>(reminders: Option<&ConsoleReminders<S>>, command: &str) -> String {
     let mut words: Vec<&str> = command.split_whitespace().collect();
     // `/remind set time:07:30 timezone:Europe/London silent:true` and `/remind snooze
     // minutes:60`, as on Discord, become the positional form.
@@ -162,51 +165,48 @@ pub fn remind(reminders: Option<&ConsoleReminders>, command: &str) -> String {
     };
     let user = CONSOLE_USER_ID;
     let now = console.clock.now();
+    let reminders = &console.reminders;
     let answer = match lower.as_slice() {
-        ["forget"] => console.reminders.forget(user),
-        ["remind", "set", _, _] => console.reminders.set_user(user, words[2], words[3], false, now),
-        ["remind", "set", _, _, "silent"] => console.reminders.set_user(user, words[2], words[3], true, now),
-        ["remind", "off"] => console.reminders.off_user(user),
-        ["remind"] | ["remind", "show"] => console.reminders.show_user(user),
-        ["remind", "snooze"] | ["remind", "snooze", "30"] => console.reminders.snooze_user(user, Snooze::HalfHour, now),
-        ["remind", "snooze", "60"] => console.reminders.snooze_user(user, Snooze::Hour, now),
+        ["forget"] => reminders.forget(user).await,
+        ["remind", "set", _, _] => reminders.set_user(user, words[2], words[3], false, now).await,
+        ["remind", "set", _, _, "silent"] => reminders.set_user(user, words[2], words[3], true, now).await,
+        ["remind", "off"] => reminders.off_user(user).await,
+        ["remind"] | ["remind", "show"] => reminders.show_user(user).await,
+        ["remind", "snooze"] | ["remind", "snooze", "30"] => reminders.snooze_user(user, Snooze::HalfHour, now).await,
+        ["remind", "snooze", "60"] => reminders.snooze_user(user, Snooze::Hour, now).await,
         _ => return format!("{REMIND_USAGE}\n"),
     };
     match answer {
-        Ok(text) => format!("{}\n", plain_times(&text, now)),
+        Ok(text) => format!("{}\n", plain(&text, now)),
         Err(err) => format!("Sorry, the reminder database failed: {err}\n"),
     }
 }
 
-/// Discord timestamps (`<t:UNIX:F>`, `<t:UNIX:R>`) as terminal text: a UTC time, and a
-/// relative one from `now`.
-pub fn plain_times(text: &str, now: Timestamp) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("<t:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 3..];
-        let parsed = after.find('>').and_then(|end| {
-            let (seconds, style) = after[..end].split_once(':')?;
-            let at = Timestamp::from_second(seconds.parse().ok()?).ok()?;
-            Some((end, at, style))
-        });
-        let Some((end, at, style)) = parsed else {
-            out.push_str("<t:");
-            rest = after;
-            continue;
-        };
-        if style == "R" {
-            let minutes = (at.as_second() - now.as_second()).div_euclid(60);
-            let (hours, minutes) = (minutes.abs() / 60, minutes.abs() % 60);
-            let span = if hours > 0 { format!("{hours} h {minutes} min") } else { format!("{minutes} min") };
-            let _ = if at >= now { write!(out, "in {span}") } else { write!(out, "{span} ago") };
-        } else {
-            let _ = write!(out, "{}", at.strftime("%Y-%m-%d %H:%M UTC"));
+/// A reminder text for the terminal: each time in the zone the reminder follows (the person's
+/// own), with its abbreviation, and relative times from `now`.
+pub fn plain(text: &RichText, now: Timestamp) -> String {
+    let mut out = String::new();
+    for piece in text.pieces() {
+        match piece {
+            Piece::Text(words) => out.push_str(words),
+            Piece::Time { at, style: TimeStyle::Full, zone } => {
+                let tz = jiff::tz::db().get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+                let _ = write!(out, "{}", at.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M %Z"));
+            }
+            Piece::Time { at, style: TimeStyle::Relative, .. } => {
+                let minutes = (at.as_second() - now.as_second()).div_euclid(60);
+                let (hours, minutes) = (minutes.abs() / 60, minutes.abs() % 60);
+                let span = if hours > 0 { format!("{hours} h {minutes} min") } else { format!("{minutes} min") };
+                let _ = if *at >= now { write!(out, "in {span}") } else { write!(out, "{span} ago") };
+            }
+            Piece::Channel(channel) => {
+                let _ = write!(out, "channel {channel}");
+            }
+            Piece::Role(role) => {
+                let _ = write!(out, "role {role}");
+            }
         }
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
     out
 }
 
@@ -228,7 +228,7 @@ impl<W: Write + Send + 'static> Deliver for ConsoleDeliver<W> {
         if reminder.target != (Target::User { user_id: CONSOLE_USER_ID }) {
             return Err(DeliveryError::Transient { reason: "not the console's reminder".to_owned() });
         }
-        let text = format!("\n[reminder] {}\n\n", plain_times(&reminder.text, self.clock.now()));
+        let text = format!("\n[reminder] {}\n\n", plain(&reminder.text, self.clock.now()));
         let mut output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
         output
             .write_all(text.as_bytes())
@@ -260,9 +260,9 @@ impl<W: Write> Write for Shared<W> {
 ///
 /// # Errors
 /// Only I/O errors on the streams.
-pub async fn chat<W: Write + Send + 'static>(
+pub async fn chat<S: ReminderStore, W: Write + Send + 'static>(
     bot: Bot,
-    store: Arc<SqliteStore>,
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
     options: SchedulerOptions,
     input: impl BufRead + Send + 'static,
@@ -271,12 +271,19 @@ pub async fn chat<W: Write + Send + 'static>(
 ) -> io::Result<()> {
     let wakeup = Wakeup::new();
     let console = ConsoleReminders { reminders: Reminders::new(Arc::clone(&store), wakeup.clone()), clock };
-    let others = match (store.count(), store.find(TargetKey::User(CONSOLE_USER_ID))) {
+    let others = match (store.count().await, store.find(TargetKey::User(CONSOLE_USER_ID)).await) {
         (Ok(count), Ok(mine)) => count.saturating_sub(usize::from(mine.is_some())),
         (Err(err), _) | (_, Err(err)) => return Err(io::Error::other(err.to_string())),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let scheduler = if others == 0 {
+    let slot = if others == 0 { Some(store.start_scheduler().await) } else { None };
+    if let Some(Err(StoreError::SchedulerBusy { .. })) = &slot {
+        let note = "Note: `crampbot run` is delivering from this reminder database; reminders are stored here but not printed in this session.\n\n";
+        Shared(Arc::clone(&output)).write_all(note.as_bytes())?;
+    } else if let Some(Err(err)) = &slot {
+        return Err(io::Error::other(err.to_string()));
+    }
+    let scheduler = if others == 0 && slot.as_ref().is_some_and(Result::is_ok) {
         let deliver = ConsoleDeliver::new(Arc::clone(&output), Arc::clone(&console.clock));
         let tips = bot.catalogue().hydration_tips.clone();
         let scheduler =
@@ -289,12 +296,15 @@ pub async fn chat<W: Write + Send + 'static>(
         Shared(Arc::clone(&output)).write_all(note.as_bytes())?;
         None
     };
-    let session = tokio::task::spawn_blocking(move || run_with(&bot, Some(&console), input, Shared(output), prompt));
+    let handle = tokio::runtime::Handle::current();
+    let session =
+        tokio::task::spawn_blocking(move || run_with(&bot, Some(&console), input, Shared(output), prompt, &handle));
     let result = session.await.unwrap_or_else(|err| Err(io::Error::other(format!("the session panicked: {err}"))));
     let _ = stop.send(());
     if let Some(scheduler) = scheduler {
         match scheduler.await {
-            Ok(Ok(())) => {}
+            // Another process runs this file's scheduler: the session itself worked.
+            Ok(Ok(()) | Err(StoreError::SchedulerBusy { .. })) => {}
             Ok(Err(err)) => return Err(io::Error::other(err.to_string())),
             Err(err) => return Err(io::Error::other(format!("the scheduler panicked: {err}"))),
         }
@@ -308,20 +318,23 @@ pub async fn chat<W: Write + Send + 'static>(
 /// # Errors
 /// Only I/O errors on the streams.
 pub fn run(bot: &Bot, input: impl BufRead, output: impl Write, prompt: bool) -> io::Result<()> {
-    run_with(bot, None, input, output, prompt)
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    run_with::<crate::store::SqliteStore>(bot, None, input, output, prompt, runtime.handle())
 }
 
-/// [`run`] with the reminder commands on `reminders`. Each answer is written in one call, so a
-/// reminder printed meanwhile never splits it.
+/// [`run`] with the reminder commands on `reminders`, run on `runtime`. Each answer is
+/// written in one call, so a reminder printed meanwhile never splits it. Call on a thread that
+/// may block (not an async worker).
 ///
 /// # Errors
 /// Only I/O errors on the streams.
-pub fn run_with(
+pub fn run_with<S: ReminderStore>(
     bot: &Bot,
-    reminders: Option<&ConsoleReminders>,
+    reminders: Option<&ConsoleReminders<S>>,
     input: impl BufRead,
     mut output: impl Write,
     prompt: bool,
+    runtime: &tokio::runtime::Handle,
 ) -> io::Result<()> {
     if prompt {
         writeln!(output, "crampbot chat: describe what happens, or try /help. /quit leaves.")?;
@@ -343,7 +356,10 @@ pub fn run_with(
             Line::Request(request) => {
                 output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
             }
-            Line::Remind(command) => output.write_all(format!("{}\n", remind(reminders, command)).as_bytes())?,
+            Line::Remind(command) => {
+                let answer = runtime.block_on(remind(reminders, command));
+                output.write_all(format!("{answer}\n").as_bytes())?;
+            }
             Line::Invalid(message) => output.write_all(format!("{message}\n\n").as_bytes())?,
         }
         if prompt {
@@ -383,17 +399,25 @@ mod tests {
     }
 
     #[test]
-    fn discord_timestamps_become_terminal_times() {
+    fn times_show_in_the_reminders_own_zone() {
         let now: Timestamp = "2026-06-01T08:00:00Z".parse().unwrap();
         let at: Timestamp = "2026-06-01T09:30:00Z".parse().unwrap();
-        let text = format!("Next: <t:{0}:F> (<t:{0}:R>). <t:bad", at.as_second());
-        assert_eq!(plain_times(&text, now), "Next: 2026-06-01 09:30 UTC (in 1 h 30 min). <t:bad");
+        let mut text = RichText::plain("Next: ");
+        text.push_time(at, TimeStyle::Full, "Europe/London")
+            .push_text(" (")
+            .push_time(at, TimeStyle::Relative, "Europe/London")
+            .push_text(").");
+        assert_eq!(plain(&text, now), "Next: 2026-06-01 10:30 BST (in 1 h 30 min).");
+        let mut tokyo = RichText::new();
+        tokyo.push_time(at, TimeStyle::Full, "Asia/Tokyo");
+        assert_eq!(plain(&tokyo, now), "2026-06-01 18:30 JST");
     }
 
-    #[test]
-    fn reminder_lines_without_a_database_say_so() {
-        assert!(remind(None, "hydration set").contains("Discord server"));
-        assert!(remind(None, "remind set 09:00 UTC").contains("no reminder database"));
+    #[tokio::test]
+    async fn reminder_lines_without_a_database_say_so() {
+        let none: Option<&ConsoleReminders<crate::store::SqliteStore>> = None;
+        assert!(remind(none, "hydration set").await.contains("Discord server"));
+        assert!(remind(none, "remind set 09:00 UTC").await.contains("no reminder database"));
     }
 
     #[test]

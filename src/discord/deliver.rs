@@ -9,12 +9,12 @@ use serenity::model::id::{ChannelId, RoleId, UserId};
 use super::outbox::{ErrorCode, Outbox, SendError};
 use super::render;
 use crate::reminders::scheduler::{Deliver, DeliveryError, Outgoing};
-use crate::store::Target;
+use crate::reminders::store::Target;
 
 impl Deliver for Outbox {
     async fn deliver(&self, reminder: Outgoing) -> Result<(), DeliveryError> {
         let role = reminder.mention_role().and_then(NonZeroU64::new).map(RoleId::from);
-        let message = render::reminder_message(&reminder.text, role, reminder.silent);
+        let message = render::reminder_message(&render::rich_text(&reminder.text), role, reminder.silent);
         let nonce = Some(reminder.nonce.clone());
         let result = match reminder.target {
             Target::User { user_id } => {

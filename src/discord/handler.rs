@@ -30,46 +30,102 @@ use super::render::{self, APOLOGY, ButtonAction};
 use super::watchdog::Pulse;
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
 use crate::clock::Clock;
-use crate::reminders::{ChannelSpec, Reminders};
+use crate::help_channels::store::HelpChannelStore;
+use crate::reminders::store::{ReminderStore, StoreError};
+use crate::reminders::text::RichText;
+use crate::reminders::{ChannelSpec, PendingNotices, Reminders, Snooze};
 use crate::reply::{Reply, ReplyKind};
-use crate::store::{SqliteStore, StoreError};
 
 /// The reminder commands, the help channels and the clock they read: what needs the database.
-pub(crate) struct Desk {
-    pub(crate) reminders: Reminders<SqliteStore>,
-    pub(crate) help: Arc<HelpDesk>,
+pub(crate) struct Desk<S> {
+    pub(crate) reminders: Reminders<S>,
+    pub(crate) help: Arc<HelpDesk<S>>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// One reminder command with its text owned, run on a blocking thread.
-type ReminderTask = Box<dyn FnOnce(&Reminders<SqliteStore>, Timestamp) -> Result<String, StoreError> + Send>;
+/// A command that works on the database, with its text owned, to run on its own task.
+#[derive(Debug, Clone)]
+enum DeskTask {
+    /// `/remind`, `/hydration`, `/forget` or the snooze button.
+    Reminder(ReminderTask),
+    /// `/helpchannel`.
+    HelpChannel(HelpChannelCommand),
+}
 
-/// What to run for a reminder command used by `user_id`; `Err` is an answer needing no store.
-fn reminder_task(command: ReminderCommand<'_>, user_id: u64) -> Result<ReminderTask, &'static str> {
+/// One reminder command with its text owned, to run on its own task.
+#[derive(Debug, Clone)]
+enum ReminderTask {
+    SetUser { time: String, zone: String, silent: bool },
+    OffUser,
+    ShowUser,
+    Snooze(Snooze),
+    SetChannel { guild_id: u64, channel_id: u64, role_id: Option<u64>, time: String, zone: String, silent: bool },
+    OffChannel(u64),
+    ShowChannel(u64),
+    Forget,
+}
+
+/// What to run for a reminder command; `Err` is an answer needing no store.
+fn reminder_task(command: ReminderCommand<'_>) -> Result<ReminderTask, &'static str> {
     Ok(match command {
         ReminderCommand::SetUser { time, zone, silent } => {
-            let (time, zone) = (time.to_owned(), zone.to_owned());
-            Box::new(move |reminders, now| reminders.set_user(user_id, &time, &zone, silent, now))
+            ReminderTask::SetUser { time: time.to_owned(), zone: zone.to_owned(), silent }
         }
-        ReminderCommand::OffUser => Box::new(move |reminders, _| reminders.off_user(user_id)),
-        ReminderCommand::ShowUser => Box::new(move |reminders, _| reminders.show_user(user_id)),
-        ReminderCommand::Snooze(snooze) => Box::new(move |reminders, now| reminders.snooze_user(user_id, snooze, now)),
-        ReminderCommand::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => {
-            let (time, zone) = (time.to_owned(), zone.to_owned());
-            Box::new(move |reminders, now| {
-                let spec = ChannelSpec { guild_id, channel_id, role_id, time: &time, zone: &zone, silent };
-                reminders.set_channel(spec, now)
-            })
-        }
-        ReminderCommand::OffChannel(channel_id) => Box::new(move |reminders, _| reminders.off_channel(channel_id)),
-        ReminderCommand::ShowChannel(channel_id) => Box::new(move |reminders, _| reminders.show_channel(channel_id)),
-        ReminderCommand::Forget => Box::new(move |reminders, _| reminders.forget(user_id)),
+        ReminderCommand::OffUser => ReminderTask::OffUser,
+        ReminderCommand::ShowUser => ReminderTask::ShowUser,
+        ReminderCommand::Snooze(snooze) => ReminderTask::Snooze(snooze),
+        ReminderCommand::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => ReminderTask::SetChannel {
+            guild_id,
+            channel_id,
+            role_id,
+            time: time.to_owned(),
+            zone: zone.to_owned(),
+            silent,
+        },
+        ReminderCommand::OffChannel(channel_id) => ReminderTask::OffChannel(channel_id),
+        ReminderCommand::ShowChannel(channel_id) => ReminderTask::ShowChannel(channel_id),
+        ReminderCommand::Forget => ReminderTask::Forget,
         ReminderCommand::NeedsServer => return Err(NEEDS_SERVER),
     })
 }
 
+/// Runs a database command for `user_id` at `now`; the answer in Discord's syntax.
+async fn run_desk_task<S: ReminderStore + HelpChannelStore>(
+    desk: &Desk<S>,
+    task: DeskTask,
+    user_id: u64,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    match task {
+        DeskTask::Reminder(task) => Ok(render::rich_text(&run_task(&desk.reminders, task, user_id, now).await?)),
+        DeskTask::HelpChannel(command) => desk.help.run(command, now).await,
+    }
+}
+
+/// Runs a reminder command for `user_id` at `now`.
+async fn run_task<S: ReminderStore>(
+    reminders: &Reminders<S>,
+    task: ReminderTask,
+    user_id: u64,
+    now: Timestamp,
+) -> Result<RichText, StoreError> {
+    match task {
+        ReminderTask::SetUser { time, zone, silent } => reminders.set_user(user_id, &time, &zone, silent, now).await,
+        ReminderTask::OffUser => reminders.off_user(user_id).await,
+        ReminderTask::ShowUser => reminders.show_user(user_id).await,
+        ReminderTask::Snooze(snooze) => reminders.snooze_user(user_id, snooze, now).await,
+        ReminderTask::SetChannel { guild_id, channel_id, role_id, time, zone, silent } => {
+            let spec = ChannelSpec { guild_id, channel_id, role_id, time: &time, zone: &zone, silent, set_by: user_id };
+            reminders.set_channel(spec, now).await
+        }
+        ReminderTask::OffChannel(channel_id) => reminders.off_channel(channel_id).await,
+        ReminderTask::ShowChannel(channel_id) => reminders.show_channel(channel_id).await,
+        ReminderTask::Forget => reminders.forget(user_id).await,
+    }
+}
+
 /// The event handler shared by every shard.
-pub(crate) struct Handler {
+pub(crate) struct Handler<S> {
     bot: Bot,
     outbox: Outbox,
     guild: Option<GuildId>,
@@ -81,11 +137,15 @@ pub(crate) struct Handler {
     pause: mpsc::UnboundedSender<Duration>,
     /// Every event is a sign of life for the watchdog.
     pulse: Arc<Pulse>,
-    /// The reminders, when the bot runs them.
-    desk: Option<Arc<Desk>>,
+    /// The reminders and help channels, when the bot has a database.
+    desk: Option<Arc<Desk<S>>>,
+    /// This process runs shard 0: it registers the commands and answers DMs (Discord sends
+    /// DMs on shard 0 only).
+    owns_shard_zero: bool,
 }
 
-impl Handler {
+impl<S: ReminderStore + HelpChannelStore> Handler<S> {
+    #[expect(clippy::too_many_arguments, reason = "one constructor, called once, with named values")]
     pub(crate) fn new(
         bot: Bot,
         outbox: Outbox,
@@ -93,8 +153,9 @@ impl Handler {
         defer_after: Duration,
         logins: LoginBudget,
         pause: mpsc::UnboundedSender<Duration>,
-        desk: Option<Desk>,
-    ) -> Arc<Handler> {
+        desk: Option<Desk<S>>,
+        owns_shard_zero: bool,
+    ) -> Arc<Handler<S>> {
         Arc::new(Handler {
             bot,
             outbox,
@@ -105,6 +166,7 @@ impl Handler {
             pause,
             pulse: Arc::new(Pulse::default()),
             desk: desk.map(Arc::new),
+            owns_shard_zero,
         })
     }
 
@@ -136,10 +198,11 @@ fn finish(started: Instant, result: &Result<(), SendError>) {
 }
 
 #[serenity::async_trait]
-impl EventHandler for Handler {
+impl<S: ReminderStore + HelpChannelStore> EventHandler for Handler<S> {
     async fn ready(&self, ctx: Context, ready: Ready) {
-        self.pulse.beat(ctx.shard_id.0);
-        let span = tracing::info_span!("event", kind = "ready");
+        let shard = ctx.shard_id.0;
+        self.pulse.beat(shard);
+        let span = tracing::info_span!("event", kind = "ready", shard);
         async {
             let started = Instant::now();
             let _ = self.me.set(ready.user.id);
@@ -148,6 +211,10 @@ impl EventHandler for Handler {
             if let Some(pause) = over_budget {
                 let _ = self.pause.send(pause);
                 tracing::warn!(outcome = "paused", "login budget spent; not registering commands");
+                return;
+            }
+            if shard != 0 || !self.owns_shard_zero {
+                tracing::info!(outcome = "ready", "shard ready; commands are registered by shard 0");
                 return;
             }
             let definitions = commands::definitions();
@@ -164,12 +231,25 @@ impl EventHandler for Handler {
 
     async fn resume(&self, ctx: Context, _event: ResumedEvent) {
         self.pulse.beat(ctx.shard_id.0);
-        tracing::info!(kind = "resumed", "gateway session resumed");
+        tracing::info!(kind = "resumed", shard = ctx.shard_id.0, "gateway session resumed");
     }
 
     async fn message(&self, ctx: Context, message: Message) {
         self.pulse.beat(ctx.shard_id.0);
-        let span = tracing::info_span!("event", kind = "message", dm = message.guild_id.is_none());
+        let dm = message.guild_id.is_none();
+        if dm && ctx.shard_id.0 != 0 {
+            // Discord sends DMs on shard 0; another shard seeing one answers nothing, so a DM is
+            // answered once, by the process that owns shard 0. A server's messages (help
+            // channels included) come on that server's shard, whichever process runs it.
+            tracing::debug!(
+                kind = "message",
+                shard = ctx.shard_id.0,
+                outcome = "ignored",
+                "a DM on a shard other than 0"
+            );
+            return;
+        }
+        let span = tracing::info_span!("event", kind = "message", dm);
         self.on_message(message).instrument(span).await;
     }
 
@@ -193,7 +273,7 @@ impl EventHandler for Handler {
     }
 }
 
-impl Handler {
+impl<S: ReminderStore + HelpChannelStore> Handler<S> {
     async fn on_message(&self, message: Message) {
         let started = Instant::now();
         let Some(&me) = self.me.get() else {
@@ -240,14 +320,12 @@ impl Handler {
         // Notices are private: shown in a DM, left queued after a guild mention.
         if result.is_ok()
             && message.guild_id.is_none()
-            && let Some(notices) = self.take_notices(message.author.id).await
+            && let Some(notices) = self.pending_notices(message.author.id).await
         {
-            let text = render::text_message(&notices, None);
+            let text = render::text_message(&render::rich_text(&notices.text), None);
             let notice_result =
                 self.outbox.create_message(message.channel_id, text, Some(format!("n{}", message.id))).await;
-            if let Err(err) = notice_result {
-                tracing::warn!(error = ?err, "notices not shown");
-            }
+            self.notices_sent(notices, notice_result).await;
         }
         finish(started, &result);
     }
@@ -271,8 +349,9 @@ impl Handler {
     }
 
     /// Posts the messages of one answer in order. Each nonce is derived from the message
-    /// answered and the part's place, so a retried post lands once. The first failure stops the
-    /// rest: a later part without the earlier ones would not make sense.
+    /// answered and the part's place, so a retried post lands once (and so does a post from a
+    /// second process that briefly runs the same shard). The first failure stops the rest: a
+    /// later part without the earlier ones would not make sense.
     async fn post_all(
         &self,
         channel: ChannelId,
@@ -300,20 +379,28 @@ impl Handler {
         Ok(())
     }
 
-    /// Takes the user's pending notices, joined for one message; `None` when there are none.
-    async fn take_notices(&self, user: UserId) -> Option<String> {
-        let desk = Arc::clone(self.desk.as_ref()?);
-        match tokio::task::spawn_blocking(move || desk.reminders.take_notices(user.get())).await {
-            Ok(Ok(notices)) if notices.is_empty() => None,
-            Ok(Ok(notices)) => Some(notices.join("\n")),
-            Ok(Err(err)) => {
+    /// The user's pending notices, left queued until shown; `None` when there are none.
+    async fn pending_notices(&self, user: UserId) -> Option<PendingNotices> {
+        let desk = self.desk.as_ref()?;
+        match desk.reminders.pending_notices(user.get()).await {
+            Ok(notices) => notices,
+            Err(err) => {
                 tracing::error!(error = %err, "cannot read notices");
                 None
             }
-            Err(err) => {
-                tracing::error!(error = ?err, "reading notices panicked");
-                None
+        }
+    }
+
+    /// After the notices' message: acknowledged if it was sent, kept for next time if not.
+    async fn notices_sent(&self, notices: PendingNotices, sent: Result<(), SendError>) {
+        let Some(desk) = self.desk.as_ref() else { return };
+        match sent {
+            Ok(()) => {
+                if let Err(err) = desk.reminders.notices_shown(notices).await {
+                    tracing::error!(error = %err, "cannot clear shown notices; they may show again");
+                }
             }
+            Err(err) => tracing::warn!(error = ?err, "notices not shown; kept for the next interaction"),
         }
     }
 
@@ -335,14 +422,13 @@ impl Handler {
 
     /// After an interaction is answered: its user's pending notices, as an ephemeral follow-up.
     async fn follow_up_notices(&self, application: ApplicationId, token: &str, user: UserId) {
-        let Some(notices) = self.take_notices(user).await else { return };
+        let Some(notices) = self.pending_notices(user).await else { return };
         let followup = CreateInteractionResponseFollowup::new()
-            .content(render::fit(&notices, render::limits::CONTENT))
+            .content(render::fit(&render::rich_text(&notices.text), render::limits::CONTENT))
             .allowed_mentions(render::no_mentions())
             .ephemeral(true);
-        if let Err(err) = self.outbox.followup(application, token, &followup).await {
-            tracing::warn!(error = ?err, "notices not shown");
-        }
+        let sent = self.outbox.followup(application, token, &followup).await;
+        self.notices_sent(notices, sent).await;
     }
 
     /// Runs the bot core on a blocking thread; `None` if it panicked (logged).
@@ -366,14 +452,16 @@ impl Handler {
             channel_id: command.channel_id.get(),
         };
         if let Some(help) = commands::help_channel_invocation(&command.data.name, subcommand, &sub_options, invoker) {
-            let task = self.help_channel_task(help);
-            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            let task = help.map(DeskTask::HelpChannel);
+            let result =
+                self.respond_reminder(&command.token, command.id, command.application_id, task, command.user.id).await;
             self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
             return;
         }
         if let Some(reminder) = commands::reminder_invocation(&command.data.name, subcommand, &sub_options, invoker) {
-            let task = reminder_task(reminder, invoker.user_id);
-            let result = self.respond_reminder(&command.token, command.id, command.application_id, task).await;
+            let task = reminder_task(reminder).map(DeskTask::Reminder);
+            let result =
+                self.respond_reminder(&command.token, command.id, command.application_id, task, command.user.id).await;
             self.conclude(started, &result, command.application_id, &command.token, command.user.id).await;
             return;
         }
@@ -394,9 +482,10 @@ impl Handler {
             Some(ButtonAction::Cause(id)) => OwnedRequest::Cause(id),
             Some(ButtonAction::Tips(kind)) => OwnedRequest::Tips(kind),
             Some(ButtonAction::Snooze(snooze)) => {
-                let task = reminder_task(ReminderCommand::Snooze(snooze), component.user.id.get());
-                let result =
-                    self.respond_reminder(&component.token, component.id, component.application_id, task).await;
+                let task = reminder_task(ReminderCommand::Snooze(snooze)).map(DeskTask::Reminder);
+                let result = self
+                    .respond_reminder(&component.token, component.id, component.application_id, task, component.user.id)
+                    .await;
                 self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
                 return;
             }
@@ -420,9 +509,7 @@ impl Handler {
                 );
             }
         } else if let Some(option) = focused.filter(|option| option.name == "timezone") {
-            for zone in
-                Reminders::<SqliteStore>::zone_choices(commands::clip(option.value)).into_iter().take(MAX_CHOICES)
-            {
+            for zone in Reminders::<S>::zone_choices(commands::clip(option.value)).into_iter().take(MAX_CHOICES) {
                 response = response.add_string_choice(zone, zone);
             }
         }
@@ -433,17 +520,6 @@ impl Handler {
         finish(started, &result);
     }
 
-    /// What to run for a `/helpchannel` command, on the same path as a reminder command; `Err`
-    /// is an answer needing no store.
-    fn help_channel_task(
-        &self,
-        command: Result<HelpChannelCommand, &'static str>,
-    ) -> Result<ReminderTask, &'static str> {
-        let command = command?;
-        let help = Arc::clone(&self.desk.as_ref().ok_or(NO_DATABASE)?.help);
-        Ok(Box::new(move |_, now| help.run(command, now)))
-    }
-
     /// Answers a reminder or help-channel command (ephemeral text): directly when the store
     /// answers within `defer_after`, else deferred first.
     async fn respond_reminder(
@@ -451,7 +527,8 @@ impl Handler {
         token: &str,
         id: InteractionId,
         application: ApplicationId,
-        task: Result<ReminderTask, &'static str>,
+        task: Result<DeskTask, &'static str>,
+        user: UserId,
     ) -> Result<(), SendError> {
         let answer_text = |text: &str| CreateInteractionResponse::Message(render::interaction_text(text));
         let task = match task {
@@ -459,11 +536,15 @@ impl Handler {
             Err(text) => return self.outbox.interaction_response(id, token, &answer_text(text)).await,
         };
         let Some(desk) = self.desk.clone() else {
-            return self.outbox.interaction_response(id, token, &answer_text(NO_REMINDERS)).await;
+            let text = match task {
+                DeskTask::Reminder(_) => NO_REMINDERS,
+                DeskTask::HelpChannel(_) => NO_DATABASE,
+            };
+            return self.outbox.interaction_response(id, token, &answer_text(text)).await;
         };
-        let mut work = tokio::task::spawn_blocking(move || {
+        let mut work = tokio::spawn(async move {
             let now = desk.clock.now();
-            match task(&desk.reminders, now) {
+            match run_desk_task(&desk, task, user.get(), now).await {
                 Ok(text) => text,
                 Err(err) => {
                     tracing::error!(error = %err, "reminder store failed");

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 
 use super::commands::HelpChannelCommand;
+use crate::help_channels::store::{HelpChannelChange, HelpChannelStore, StoreError};
 use crate::help_channels::{Cooldown, HelpChannels, MAX_PER_SERVER};
-use crate::store::{HelpChannelChange, SqliteStore, StoreError};
 
 /// What server managers read when help channels exist but the bot cannot read messages.
 pub const INTENT_OFF: &str = "**Note:** this bot runs without Discord's Message Content intent, so it cannot read \
@@ -20,23 +20,23 @@ Intent* on the Bot page of the Developer Portal and set `discord.message_content
 /// What users read when the bot runs without a database.
 pub const NO_DATABASE: &str = "Help channels are not set up on this bot.";
 
-/// Help channels as the handler uses them.
-pub(crate) struct HelpDesk {
-    channels: HelpChannels<SqliteStore>,
+/// Help channels as the handler uses them, over any store.
+pub(crate) struct HelpDesk<S> {
+    channels: HelpChannels<S>,
     cooldown: Mutex<Cooldown>,
     /// Whether the bot has the Message Content intent (and so can read help channels).
     pub(crate) message_content: bool,
 }
 
-impl HelpDesk {
+impl<S: HelpChannelStore> HelpDesk<S> {
     /// Loads the help channels from `store`; answers at most once per person per `cooldown`.
-    pub(crate) fn load(
-        store: Arc<SqliteStore>,
+    pub(crate) async fn load(
+        store: Arc<S>,
         message_content: bool,
         cooldown: Duration,
-    ) -> Result<HelpDesk, StoreError> {
+    ) -> Result<HelpDesk<S>, StoreError> {
         Ok(HelpDesk {
-            channels: HelpChannels::load(store)?,
+            channels: HelpChannels::load(store).await?,
             cooldown: Mutex::new(Cooldown::new(cooldown)),
             message_content,
         })
@@ -59,27 +59,37 @@ impl HelpDesk {
         self.cooldown.lock().unwrap_or_else(PoisonError::into_inner).try_take(user_id, now)
     }
 
+    /// Re-reads the help channels when another process changed them (see
+    /// [`HelpChannels::refresh`]); whether they changed.
+    pub(crate) async fn refresh(&self) -> Result<bool, StoreError> {
+        self.channels.refresh().await
+    }
+
     /// Runs a `/helpchannel` command on the store and says what happened.
-    pub(crate) fn run(&self, command: HelpChannelCommand, now: Timestamp) -> Result<String, StoreError> {
+    pub(crate) async fn run(&self, command: HelpChannelCommand, now: Timestamp) -> Result<String, StoreError> {
         let note = if self.message_content { String::new() } else { format!("\n\n{INTENT_OFF}") };
         Ok(match command {
-            HelpChannelCommand::Add { guild_id, channel_id } => match self.channels.add(guild_id, channel_id, now)? {
-                HelpChannelChange::AlreadyAdded => format!("<#{channel_id}> is already a help channel.{note}"),
-                HelpChannelChange::Full => {
-                    format!("This server has {MAX_PER_SERVER} help channels, the most I keep. Remove one first.")
-                }
-                _ => format!(
-                    "<#{channel_id}> is now a help channel: I answer every message there about calf twitching or leg \
+            HelpChannelCommand::Add { guild_id, channel_id } => {
+                match self.channels.add(guild_id, channel_id, now).await? {
+                    HelpChannelChange::AlreadyAdded => format!("<#{channel_id}> is already a help channel.{note}"),
+                    HelpChannelChange::Full => {
+                        format!("This server has {MAX_PER_SERVER} help channels, the most I keep. Remove one first.")
+                    }
+                    _ => format!(
+                        "<#{channel_id}> is now a help channel: I answer every message there about calf twitching or leg \
                      cramps without a mention, as a reply, at most once per person every 10 seconds, and stay quiet \
                      on anything else.{note}"
-                ),
-            },
-            HelpChannelCommand::Remove { guild_id, channel_id } => match self.channels.remove(guild_id, channel_id)? {
-                HelpChannelChange::Removed => format!("<#{channel_id}> is no longer a help channel."),
-                _ => format!("<#{channel_id}> is not a help channel."),
-            },
+                    ),
+                }
+            }
+            HelpChannelCommand::Remove { guild_id, channel_id } => {
+                match self.channels.remove(guild_id, channel_id).await? {
+                    HelpChannelChange::Removed => format!("<#{channel_id}> is no longer a help channel."),
+                    _ => format!("<#{channel_id}> is not a help channel."),
+                }
+            }
             HelpChannelCommand::List { guild_id } => {
-                let channels = self.channels.list(guild_id)?;
+                let channels = self.channels.list(guild_id).await?;
                 if channels.is_empty() {
                     "This server has no help channels. Add one with `/helpchannel add`.".to_owned()
                 } else {

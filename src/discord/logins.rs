@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn the_default_budget_stays_under_discords_daily_limit() {
-        let options = crate::discord::RunOptions::default();
+        let options = crate::discord::RunOptions::<crate::store::AnyStore>::default();
         let per_day = options.max_logins as u64 * (86_400 / options.login_window.as_secs());
         assert!(per_day < 1000, "{per_day} logins a day");
     }

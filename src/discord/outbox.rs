@@ -2,7 +2,7 @@
 //! goes through [`Outbox::send`], so retries, error codes and logging live in one place.
 //!
 //! - 429 is retried after its `retry_after` (body or header), 500/502/503/504 and transport
-//!   errors after an exponential backoff; attempts and total time are bounded by [`RetryPolicy`].
+//!   errors after an exponential backoff; attempts and total time are bounded by [`SendRetry`].
 //! - Any other 4xx is final and comes back as [`SendError::Rejected`] with Discord's JSON error
 //!   code mapped to [`ErrorCode`], so callers (the reminders) can act on 50007, 10003 or 50013.
 //! - A retry can never post twice: channel messages carry a nonce with `enforce_nonce`, and an
@@ -11,10 +11,13 @@
 //! The outbox sends through its own `reqwest` client (the one serenity already builds) because
 //! serenity turns a 429 into an error without its `retry_after`, and its own rate limiter is off
 //! when a custom API base is set (`discord.api_base`): rate limiting is then the proxy's job, and
-//! these retries are what is left of it. Requests go to the same URLs serenity would use, with
+//! these retries are what is left of it. It also paces its requests to Discord's global limit
+//! (`discord.requests_per_second`, 50 by default); interaction answers are exempt, as Discord
+//! exempts them, so a burst of reminders never delays an answer past its 3-second deadline. Requests go to the same URLs serenity would use, with
 //! `https://discord.com` replaced by the configured base.
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -27,9 +30,10 @@ use tokio::time::Instant;
 
 use crate::config::Secret;
 
-/// How hard the outbox tries before giving up.
+/// How hard the outbox tries one HTTP request before giving up (its own retries, inside each of
+/// the reminder scheduler's hand-overs: `reminders::scheduler::RedeliveryPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct SendRetry {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
     /// The wait before the first retry of a 5xx; doubled for each further retry.
@@ -43,9 +47,9 @@ pub struct RetryPolicy {
     pub request_timeout: Duration,
 }
 
-impl Default for RetryPolicy {
-    fn default() -> RetryPolicy {
-        RetryPolicy {
+impl Default for SendRetry {
+    fn default() -> SendRetry {
+        SendRetry {
             max_attempts: 4,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(5),
@@ -177,7 +181,34 @@ pub struct Outbox {
     authorization: Secret,
     /// Replaces `https://discord.com` in every URL, when set.
     api_base: Option<String>,
-    policy: RetryPolicy,
+    policy: SendRetry,
+    pacer: Option<Arc<Pacer>>,
+}
+
+/// Spaces requests evenly: one slot every `interval`, shared by every clone of the outbox.
+#[derive(Debug)]
+struct Pacer {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    /// Waits for this request's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Whether a request is an interaction answer, which Discord's global rate limit does not count.
+fn is_interaction_answer(what: &str) -> bool {
+    matches!(what, "interaction_response" | "edit_original_response" | "followup")
 }
 
 impl fmt::Debug for Outbox {
@@ -197,7 +228,7 @@ impl Outbox {
     ///
     /// # Errors
     /// The HTTP client cannot be built (no TLS backend).
-    pub fn new(token: &Secret, api_base: Option<&str>, policy: RetryPolicy) -> Result<Outbox, SendError> {
+    pub fn new(token: &Secret, api_base: Option<&str>, policy: SendRetry) -> Result<Outbox, SendError> {
         let client = reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .build()
@@ -210,11 +241,22 @@ impl Outbox {
             authorization,
             api_base: api_base.map(|base| base.trim_end_matches('/').to_owned()),
             policy,
+            pacer: None,
         })
     }
 
+    /// Paces every request but interaction answers to at most `per_second` a second (shared by
+    /// the clones made after this call); `None` does not pace.
+    #[must_use]
+    pub fn paced(mut self, per_second: Option<u32>) -> Outbox {
+        self.pacer = per_second
+            .filter(|rate| *rate > 0)
+            .map(|rate| Arc::new(Pacer { interval: Duration::from_secs(1) / rate, next: Mutex::new(Instant::now()) }));
+        self
+    }
+
     /// The retry policy in force.
-    pub fn policy(&self) -> RetryPolicy {
+    pub fn policy(&self) -> SendRetry {
         self.policy
     }
 
@@ -235,6 +277,11 @@ impl Outbox {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if let Some(pacer) = &self.pacer
+                && !is_interaction_answer(what)
+            {
+                pacer.wait().await;
+            }
             let request = Request::new(route, method).body(body.clone());
             let request = request
                 .build(&self.client, self.authorization.expose(), self.api_base.as_deref())
@@ -433,7 +480,7 @@ mod tests {
 
     #[test]
     fn the_token_never_shows_in_debug() {
-        let outbox = Outbox::new(&Secret::new("very-secret"), None, RetryPolicy::default()).unwrap();
+        let outbox = Outbox::new(&Secret::new("very-secret"), None, SendRetry::default()).unwrap();
         assert!(!format!("{outbox:?}").contains("very-secret"));
     }
 }

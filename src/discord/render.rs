@@ -14,6 +14,7 @@
 //! Discord counts, so a rendered message is never rejected for its size.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 
 use serenity::builder::{
     CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
@@ -26,6 +27,7 @@ use serenity::model::id::RoleId;
 use crate::bot::TipsKind;
 use crate::knowledge::Urgency;
 use crate::reminders::Snooze;
+use crate::reminders::text::{Piece, RichText, TimeStyle};
 use crate::reply::{Alert, Reply, ReplyKind, Section};
 
 /// Discord's message and component limits, in characters.
@@ -786,6 +788,30 @@ pub fn messages(reply: &Reply, reference: Option<&MessageReference>) -> Vec<Crea
             message
         })
         .collect()
+}
+
+/// Reminder text in Discord's syntax: times as Discord timestamps (`<t:UNIX:F>`, `<t:UNIX:R>`),
+/// which each viewer's client shows in their own zone, channels as `<#id>` and roles as `<@&id>`.
+pub fn rich_text(text: &RichText) -> String {
+    let mut out = String::new();
+    for piece in text.pieces() {
+        match piece {
+            Piece::Text(words) => out.push_str(words),
+            Piece::Time { at, style: TimeStyle::Full, .. } => {
+                let _ = write!(out, "<t:{}:F>", at.as_second());
+            }
+            Piece::Time { at, style: TimeStyle::Relative, .. } => {
+                let _ = write!(out, "<t:{}:R>", at.as_second());
+            }
+            Piece::Channel(channel) => {
+                let _ = write!(out, "<#{channel}>");
+            }
+            Piece::Role(role) => {
+                let _ = write!(out, "<@&{role}>");
+            }
+        }
+    }
+    out
 }
 
 /// A reminder's text for a channel or a DM. `ping_role` is the one ping the bot ever makes: a

@@ -1,7 +1,9 @@
 //! Every word the reminders say: the reminder messages and the command replies. Pure.
 //!
-//! Times are shown as Discord timestamps (`<t:UNIX:F>` and `<t:UNIX:R>`), which each viewer's
-//! client renders in their own time zone; the zone the reminder follows is named beside them.
+//! Texts are structured ([`RichText`]): times, channels and roles are typed pieces, never
+//! platform syntax. The Discord renderer writes times as Discord timestamps (`<t:UNIX:F>`), which
+//! each viewer's client shows in their own zone; the console writes them in the zone the
+//! reminder follows. The zone the reminder follows is named beside them.
 
 use std::fmt::Write as _;
 
@@ -9,8 +11,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::schedule::format_time;
+use super::store::{Delivery, DeliveryState, GiveUp, Notice, PauseReason, Subscription, Target};
 use crate::knowledge::Tip;
-use crate::store::{Notice, PauseReason, Subscription, Target};
 
 /// The command that stops a user's DM reminder; named in every DM reminder.
 pub const STOP_USER: &str = "/remind off";
@@ -28,14 +30,124 @@ pub const SNOOZE_USER: &str = "/remind snooze";
 /// Discord's 2,000-character limit whatever the catalogue holds.
 const MAX_TIP_CHARS: usize = 600;
 
-/// A Discord timestamp in full date-time style: `<t:UNIX:F>`.
-pub fn full_time(at: Timestamp) -> String {
-    format!("<t:{}:F>", at.as_second())
+/// How a time is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeStyle {
+    /// Date and time of day.
+    Full,
+    /// Relative to now ("in 2 hours").
+    Relative,
 }
 
-/// A Discord timestamp in relative style: `<t:UNIX:R>`.
-pub fn relative_time(at: Timestamp) -> String {
-    format!("<t:{}:R>", at.as_second())
+/// One piece of a [`RichText`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Plain words.
+    Text(String),
+    /// An instant, with the IANA zone of the reminder it belongs to (for front ends that show
+    /// times in one zone).
+    Time {
+        /// The instant.
+        at: Timestamp,
+        /// How to show it.
+        style: TimeStyle,
+        /// The zone the person's reminder follows.
+        zone: String,
+    },
+    /// A server channel.
+    Channel(u64),
+    /// A server role (a mention: the only ping the bot ever makes is the one a channel reminder
+    /// was set up with).
+    Role(u64),
+}
+
+/// A text with typed times, channels and roles, for each front end to render.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RichText {
+    pieces: Vec<Piece>,
+}
+
+impl RichText {
+    /// An empty text.
+    pub fn new() -> RichText {
+        RichText::default()
+    }
+
+    /// A text of plain words only.
+    pub fn plain(text: impl Into<String>) -> RichText {
+        let mut rich = RichText::new();
+        rich.push_text(text);
+        rich
+    }
+
+    /// Appends plain words.
+    pub fn push_text(&mut self, text: impl Into<String>) -> &mut RichText {
+        let text = text.into();
+        if let Some(Piece::Text(last)) = self.pieces.last_mut() {
+            last.push_str(&text);
+        } else if !text.is_empty() {
+            self.pieces.push(Piece::Text(text));
+        }
+        self
+    }
+
+    /// Appends a time.
+    pub fn push_time(&mut self, at: Timestamp, style: TimeStyle, zone: &str) -> &mut RichText {
+        self.pieces.push(Piece::Time { at, style, zone: zone.to_owned() });
+        self
+    }
+
+    /// Appends a channel.
+    pub fn push_channel(&mut self, channel_id: u64) -> &mut RichText {
+        self.pieces.push(Piece::Channel(channel_id));
+        self
+    }
+
+    /// Appends a role mention.
+    pub fn push_role(&mut self, role_id: u64) -> &mut RichText {
+        self.pieces.push(Piece::Role(role_id));
+        self
+    }
+
+    /// Appends another text.
+    pub fn append(&mut self, other: &RichText) -> &mut RichText {
+        for piece in &other.pieces {
+            match piece {
+                Piece::Text(text) => {
+                    self.push_text(text.clone());
+                }
+                other => self.pieces.push(other.clone()),
+            }
+        }
+        self
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// The plain words only, with every typed piece left out (for tests and logs of shape).
+    pub fn words(&self) -> String {
+        self.pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The roles mentioned, in order.
+    pub fn roles(&self) -> Vec<u64> {
+        self.pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Role(role) => Some(*role),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The tip for a subscription's reminder on `local_date`: rotates daily, and different
@@ -60,52 +172,63 @@ pub enum Timing {
 
 /// The text of one reminder message: friendly, short, a rotating tip with its source, and how to
 /// stop. A channel reminder starts with the configured role's mention, the only ping it makes.
-pub fn reminder_message(target: &Target, tip: Option<&Tip>, timing: Timing) -> String {
-    let mut text = String::new();
+pub fn reminder_message(target: &Target, tip: Option<&Tip>, timing: Timing) -> RichText {
+    let mut text = RichText::new();
     if let Target::Channel { role_id: Some(role_id), .. } = target {
-        let _ = write!(text, "<@&{role_id}> ");
+        text.push_role(*role_id).push_text(" ");
     }
-    text.push_str(match timing {
+    text.push_text(match timing {
         Timing::OnTime => "💧 Time for a glass of water.",
         Timing::Late => "💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)",
         Timing::Snoozed => "💧 Here is your snoozed reminder: time for a glass of water.",
     });
     if let Some(tip) = tip {
         let tip_text: String = tip.text.chars().take(MAX_TIP_CHARS).collect();
-        let _ = write!(text, "\nTip: {} (source: {}, <{}>)", tip_text.trim(), tip.source.publisher, tip.source.url);
+        text.push_text(format!("\nTip: {} (source: {}, <{}>)", tip_text.trim(), tip.source.publisher, tip.source.url));
     }
     match target {
         Target::User { .. } => {
-            let _ = write!(text, "\nStop these with `{STOP_USER}`, or `{SNOOZE_USER}` for a nudge later.");
+            text.push_text(format!("\nStop these with `{STOP_USER}`, or `{SNOOZE_USER}` for a nudge later."));
         }
         Target::Channel { .. } => {
-            let _ = write!(text, "\nAdmins can stop these with `{STOP_CHANNEL}`.");
+            text.push_text(format!("\nAdmins can stop these with `{STOP_CHANNEL}`."));
         }
     }
     text
 }
 
 /// The reply to setting a reminder.
-pub fn confirmation(subscription: &Subscription) -> String {
-    let who = match subscription.target {
-        Target::User { .. } => "I'll send you a DM".to_owned(),
-        Target::Channel { channel_id, role_id: Some(role_id), .. } => {
-            format!("I'll post in <#{channel_id}> and mention <@&{role_id}>")
+pub fn confirmation(subscription: &Subscription) -> RichText {
+    let mut text = RichText::plain("Daily hydration reminder set: ");
+    match subscription.target {
+        Target::User { .. } => {
+            text.push_text("I'll send you a DM");
         }
-        Target::Channel { channel_id, role_id: None, .. } => format!("I'll post in <#{channel_id}>"),
-    };
+        Target::Channel { channel_id, role_id, .. } => {
+            text.push_text("I'll post in ").push_channel(channel_id);
+            if let Some(role_id) = role_id {
+                text.push_text(" and mention ").push_role(role_id);
+            }
+        }
+    }
     let stop = match subscription.target {
         Target::User { .. } => STOP_USER,
         Target::Channel { .. } => STOP_CHANNEL,
     };
-    format!(
-        "Daily hydration reminder set: {who} every day at {} ({}){}.\nNext reminder: {} ({}).\nStop any time with `{stop}`.",
+    text.push_text(format!(
+        " every day at {} ({}){}.\nNext reminder: ",
         format_time(subscription.local_time),
         subscription.zone,
         if subscription.silent { ", silently" } else { "" },
-        full_time(subscription.next.at),
-        relative_time(subscription.next.at),
-    )
+    ));
+    push_when(&mut text, subscription.next.at, &subscription.zone);
+    text.push_text(format!(".\nStop any time with `{stop}`."));
+    text
+}
+
+/// `at` in full, then relative in brackets.
+fn push_when(text: &mut RichText, at: Timestamp, zone: &str) {
+    text.push_time(at, TimeStyle::Full, zone).push_text(" (").push_time(at, TimeStyle::Relative, zone).push_text(")");
 }
 
 /// Why a reminder is paused, in words, with what to do.
@@ -118,85 +241,123 @@ pub fn pause_explanation(reason: PauseReason) -> &'static str {
         PauseReason::MissingPermission => {
             "I am not allowed to post in that channel. Give me Send Messages there, then set the reminder again to resume."
         }
+        PauseReason::Unreadable => "Its stored settings could not be read back. Set the reminder again to repair it.",
     }
 }
 
-/// The reply to showing a reminder; `None` when none is set.
-pub fn show(subscription: Option<&Subscription>, is_user: bool) -> String {
+/// Why a reminder was given up, in words.
+pub fn give_up_explanation(reason: GiveUp) -> &'static str {
+    match reason {
+        GiveUp::GracePassed => "the bot was offline for too long, so it was skipped rather than sent very late",
+        GiveUp::RetriesExhausted => "Discord kept failing every time I tried",
+        GiveUp::NonceWindowPassed => {
+            "I was interrupted while sending it and could not confirm it in time, so it may not have arrived (sending it again could have doubled it)"
+        }
+        GiveUp::SubscriptionGone => "the reminder was turned off or paused while it was being sent",
+        GiveUp::Refused => "Discord refused it",
+    }
+}
+
+/// The reply to showing a reminder: `None` when none is set; `recent` are its latest delivery
+/// records, newest first, whose give-ups are explained.
+pub fn show(subscription: Option<&Subscription>, recent: &[Delivery], is_user: bool) -> RichText {
     let Some(subscription) = subscription else {
-        return if is_user {
+        return RichText::plain(if is_user {
             format!("You have no daily reminder. Set one with `{SET_USER}`.")
         } else {
             "This channel has no daily reminder.".to_owned()
-        };
+        });
     };
-    let mut text = format!(
+    let mut text = RichText::plain(format!(
         "Daily reminder at {} ({}){}.",
         format_time(subscription.local_time),
         subscription.zone,
         if subscription.silent { ", silent" } else { "" }
-    );
+    ));
     if let Target::Channel { channel_id, role_id, .. } = subscription.target {
-        let _ = write!(text, "\nPosted in <#{channel_id}>");
+        text.push_text("\nPosted in ").push_channel(channel_id);
         if let Some(role_id) = role_id {
-            let _ = write!(text, ", mentioning <@&{role_id}>");
+            text.push_text(", mentioning ").push_role(role_id);
         }
-        text.push('.');
+        text.push_text(".");
     }
     if let Some(reason) = subscription.paused {
-        let _ = write!(text, "\nPaused. {}", pause_explanation(reason));
+        text.push_text(format!("\nPaused. {}", pause_explanation(reason)));
     } else {
-        let next = subscription.next.at;
-        let _ = write!(text, "\nNext reminder: {} ({}).", full_time(next), relative_time(next));
+        text.push_text("\nNext reminder: ");
+        push_when(&mut text, subscription.next.at, &subscription.zone);
+        text.push_text(".");
         if let Some(until) = subscription.snoozed_until {
-            let _ = write!(text, "\nSnoozed reminder: {}.", relative_time(until));
+            text.push_text("\nSnoozed reminder: ")
+                .push_time(until, TimeStyle::Relative, &subscription.zone)
+                .push_text(".");
         }
+    }
+    for delivery in recent.iter().filter(|delivery| delivery.reason.is_some() && delivery.state != DeliveryState::Sent)
+    {
+        let Some(reason) = delivery.reason else { continue };
+        let verb = if delivery.state == DeliveryState::Unknown { "may not have arrived" } else { "was not sent" };
+        text.push_text(format!("\nThe reminder for {} {verb}: {}.", delivery.local_date, give_up_explanation(reason)));
     }
     text
 }
 
 /// The reply to turning a reminder off.
-pub fn turned_off(existed: bool, is_user: bool) -> String {
-    match (existed, is_user) {
-        (true, true) => "Your daily reminder is off, and its history is deleted.".to_owned(),
-        (true, false) => "This channel's daily reminder is off.".to_owned(),
-        (false, true) => "You had no daily reminder; nothing to turn off.".to_owned(),
-        (false, false) => "This channel had no daily reminder; nothing to turn off.".to_owned(),
-    }
+pub fn turned_off(existed: bool, is_user: bool) -> RichText {
+    RichText::plain(match (existed, is_user) {
+        (true, true) => "Your daily reminder is off. (`/forget` deletes everything I keep about you.)",
+        (true, false) => "This channel's daily reminder is off.",
+        (false, true) => "You had no daily reminder; nothing to turn off.",
+        (false, false) => "This channel had no daily reminder; nothing to turn off.",
+    })
 }
 
 /// The reply to a snooze: when the extra reminder comes.
-pub fn snoozed(until: Timestamp) -> String {
-    format!("Snoozed. I'll remind you again {} ({}).", relative_time(until), full_time(until))
+pub fn snoozed(until: Timestamp, zone: &str) -> RichText {
+    let mut text = RichText::plain("Snoozed. I'll remind you again ");
+    text.push_time(until, TimeStyle::Relative, zone)
+        .push_text(" (")
+        .push_time(until, TimeStyle::Full, zone)
+        .push_text(").");
+    text
 }
 
 /// The reply to a snooze when there is nothing to snooze.
-pub fn nothing_to_snooze(paused: Option<PauseReason>) -> String {
-    match paused {
+pub fn nothing_to_snooze(paused: Option<PauseReason>) -> RichText {
+    RichText::plain(match paused {
         Some(reason) => {
             format!("Your reminder is paused, so there is nothing to snooze. {}", pause_explanation(reason))
         }
         None => format!("You have no daily reminder to snooze. Set one with `{SET_USER}`."),
-    }
+    })
 }
 
 /// The reply to forgetting a user.
-pub fn forgotten(subscriptions: usize, notices: usize) -> String {
-    if subscriptions + notices == 0 {
+pub fn forgotten(forgotten: &super::store::Forgotten) -> RichText {
+    let nothing = forgotten.subscriptions + forgotten.deliveries + forgotten.notices + forgotten.channels_unlinked == 0;
+    let mut text = if nothing {
         "I had nothing stored about you.".to_owned()
     } else {
         "Done: your reminder, its history and any pending notices are deleted. I keep nothing else about you."
             .to_owned()
+    };
+    if forgotten.channels_unlinked > 0 {
+        let _ = write!(
+            text,
+            "\n{} channel reminder(s) you set keep running for their server, no longer linked to you.",
+            forgotten.channels_unlinked
+        );
     }
+    RichText::plain(text)
 }
 
 /// The text of a notice shown the next time a user uses the bot.
-pub fn notice(notice: Notice) -> String {
-    match notice {
+pub fn notice(notice: Notice) -> RichText {
+    RichText::plain(match notice {
         Notice::DmRefused => format!(
             "Heads up: I paused your daily hydration reminder because Discord would not let me DM you. Open your DMs and use `{SET_USER}` to resume."
         ),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -231,12 +392,16 @@ mod tests {
     #[test]
     fn channel_reminders_mention_only_the_role() {
         let target = Target::Channel { guild_id: 1, channel_id: 2, role_id: Some(3) };
-        let text = reminder_message(&target, Some(&tip("Sip through the day.")), Timing::OnTime);
-        assert!(text.starts_with("<@&3> "));
+        let rich = reminder_message(&target, Some(&tip("Sip through the day.")), Timing::OnTime);
+        assert_eq!(rich.pieces().first(), Some(&Piece::Role(3)));
+        assert_eq!(rich.roles(), [3]);
+        let text = rich.words();
         assert!(text.contains("NHS"));
         assert!(text.contains(STOP_CHANNEL));
         assert!(!text.contains("@everyone") && !text.contains("<@1") && !text.contains("<@2"));
         let dm = reminder_message(&Target::User { user_id: 9 }, None, Timing::Late);
+        assert!(dm.roles().is_empty());
+        let dm = dm.words();
         assert!(dm.contains("late") && dm.contains(STOP_USER) && !dm.contains("<@"));
     }
 }

@@ -86,7 +86,10 @@ fn reminders_in_the_console_are_set_kept_in_the_database_and_forgotten() {
         out.contains("Daily hydration reminder set: I'll send you a DM every day at 09:00 (Europe/London)"),
         "{out}"
     );
-    assert!(out.contains(" UTC (in "), "Discord timestamps shown as terminal times: {out}");
+    assert!(
+        out.contains(" 09:00 GMT (in ") || out.contains(" 09:00 BST (in "),
+        "times shown in the reminder's own zone: {out}"
+    );
     assert!(!out.contains("<t:"), "{out}");
     assert!(out.contains("need a Discord server"), "{out}");
     assert!(out.contains("Snoozed."), "{out}");

@@ -496,6 +496,83 @@ async fn the_watchdog_restarts_a_shard_left_silent_by_a_failed_resume() {
     harness.stop().await.unwrap();
 }
 
+/// Starts the adapter on `fake` running shards 0 and 1 of 3 (a range, not all of them), with
+/// the short watchdog settings, and waits until both shards are connected.
+async fn start_shards_0_and_1_of_3(max_logins: usize) -> Harness {
+    let fake = fake::FakeDiscord::start_with_heartbeat(SHORT_HEARTBEAT.as_millis().try_into().unwrap()).await;
+    fake.set_gateway_bot(3, 1);
+    let config = crate::support::config_with(&fake, None, &[("CRAMPBOT_SHARDS", "3"), ("CRAMPBOT_SHARD_RANGE", "0-1")]);
+    let options =
+        RunOptions { heartbeat_interval: SHORT_HEARTBEAT, watchdog_margin: SHORT_MARGIN, max_logins, ..test_options() };
+    let harness = Harness::start_configured(fake, options, config).await;
+    // serenity starts a process's shards 5 s apart.
+    harness.fake.wait_until(Duration::from_secs(10), "both shards", |fake| fake.connected_shards() == [0, 1]).await;
+    harness
+}
+
+/// A guild mention on shard `shard`, and the wait for its answer (`n_before` posts before it).
+async fn mention_on_shard(harness: &Harness, shard: u32, n_before: usize, limit: Duration) {
+    let id = harness.fake.next_id();
+    let content = format!("{} my calf twitches when I walk", mention());
+    harness.fake.dispatch_to_shard(
+        shard,
+        "MESSAGE_CREATE",
+        fake::message(id, &fake::human(), &content, true, &[fake::bot_user()]),
+    );
+    harness.fake.wait_until(limit, "the mention answered", |fake| fake.count("POST", "/messages") > n_before).await;
+    let answer = harness.fake.last_call("POST", "/messages").unwrap();
+    assert_eq!(answer.body["nonce"], json!(format!("r{id}")), "that mention, answered");
+}
+
+/// A process running a range of shards (0 and 1 of 3): shard 1 goes dark and its resume is
+/// stuck in the handshake while shard 0 keeps its heartbeats. The watchdog restarts shard 1
+/// alone, as shard 1 of 3 (a new IDENTIFY for `[1, 3]`), and a mention on shard 1 is answered
+/// again within [`RECOVERY_BOUND`]; shard 0 never logs in again (no client rebuild).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_shard_range_the_watchdog_restarts_only_the_silent_shard() {
+    let harness = start_shards_0_and_1_of_3(30).await;
+    mention_on_shard(&harness, 1, 0, Duration::from_secs(10)).await;
+
+    harness.fake.go_dark_shard(1);
+    harness.fake.drop_shard_connection(1);
+    harness
+        .fake
+        .wait_until(Duration::from_secs(10), "shard 1's resume stuck in its handshake", |fake| {
+            fake.stats().stalled >= 1
+        })
+        .await;
+    harness.fake.come_back();
+    let back = std::time::Instant::now();
+    harness.fake.wait_until(RECOVERY_BOUND, "a new session for shard 1", |fake| fake.identifies().len() >= 3).await;
+    mention_on_shard(&harness, 1, 1, RECOVERY_BOUND.saturating_sub(back.elapsed())).await;
+
+    let logins: Vec<(u32, u32)> = harness.fake.identifies().iter().map(|(shard, total, _)| (*shard, *total)).collect();
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    assert_eq!(logins[2], (1, 3), "shard 1 of 3 restarted: {logins:?}");
+    assert_eq!(logins.iter().filter(|(shard, _)| *shard == 0).count(), 1, "shard 0 untouched: {logins:?}");
+    assert_eq!(harness.fake.stats().resumes, 0, "the resume never got through");
+    harness.stop().await.unwrap();
+}
+
+/// The same silent shard with the login budget spent (one login an hour per shard, both used at
+/// start-up): the watchdog does not log in a third time but closes the gateway for what the
+/// budget says, and the bot keeps running, paused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_shard_range_the_watchdog_keeps_within_the_login_budget() {
+    let harness = start_shards_0_and_1_of_3(1).await;
+    harness.fake.go_dark_shard(1);
+    harness.fake.drop_shard_connection(1);
+    // Shard 0's clean goodbye is the gateway closing for the pause.
+    harness
+        .fake
+        .wait_until(Duration::from_secs(10), "the gateway closed for the budget", |fake| fake.stats().clean_closes >= 1)
+        .await;
+    assert_eq!(harness.fake.identifies().len(), 2, "no login over the budget");
+    assert!(harness.is_running(), "paused, not stopped");
+    harness.fake.come_back();
+    harness.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_4004_ends_with_a_clear_token_error() {
     let harness = Harness::start().await;
@@ -832,11 +909,11 @@ fn run_with_a_bad_database_path_names_it() {
 
 // ---- reminders through the outbox ------------------------------------------------------------
 
-fn outgoing(target: crampbot::store::Target, text: &str, silent: bool) -> crampbot::reminders::Outgoing {
+fn outgoing(target: crampbot::reminders::store::Target, text: &str, silent: bool) -> crampbot::reminders::Outgoing {
     crampbot::reminders::Outgoing {
         subscription_id: 7,
         target,
-        text: text.to_owned(),
+        text: crampbot::reminders::text::RichText::plain(text),
         nonce: "cbd0123456789abcdef".to_owned(),
         silent,
         late: false,
@@ -845,8 +922,8 @@ fn outgoing(target: crampbot::store::Target, text: &str, silent: bool) -> crampb
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_go_through_the_outbox_and_map_discords_errors() {
+    use crampbot::reminders::store::Target;
     use crampbot::reminders::{Deliver as _, DeliveryError};
-    use crampbot::store::Target;
 
     let fake = fake::FakeDiscord::start().await;
     let token = crampbot::config::Secret::new(fake::TOKEN);

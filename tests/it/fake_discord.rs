@@ -5,12 +5,14 @@
 //! IDENTIFY → READY, heartbeats, RESUME → RESUMED, and lets tests dispatch events, close the
 //! connection with a code, drop it, or send RECONNECT. It can also go dark, as a gateway that
 //! half-fails does: heartbeats go unanswered and new connections are accepted but never get the
-//! WebSocket handshake. `GET /api/v10/gateway` returns its URL.
+//! WebSocket handshake; or only one shard's connection can. `GET /api/v10/gateway` returns its
+//! URL.
 //!
 //! Shared by the integration tests and `benches/discord.rs` (included there with `#[path]`).
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,6 +68,51 @@ pub struct Call {
     pub authorized: bool,
     /// When the fake received it.
     pub at: std::time::Instant,
+    /// Which REST front (listener) received it: 0 unless the fake has several.
+    pub front: usize,
+}
+
+/// A message the fake created (a repeat with the same nonce inside the window creates none).
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// The channel.
+    pub channel: String,
+    /// The nonce, if any.
+    pub nonce: Option<String>,
+    /// The REST front that created it.
+    pub front: usize,
+    /// When.
+    pub at: std::time::Instant,
+}
+
+/// Random failures of matching calls, like a Discord under load: `percent` of them fail, half
+/// with 429 and half with 503; a quarter of the 503s come after the message was created (the
+/// answer is lost, as a gateway timeout would lose it).
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    /// Calls whose path contains this.
+    pub path_part: String,
+    /// How many in a hundred fail.
+    pub percent: u64,
+    /// The random state (xorshift), for repeatable runs.
+    pub seed: u64,
+}
+
+impl Chaos {
+    fn next(&mut self) -> u64 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        self.seed
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChaosOutcome {
+    Pass,
+    RateLimited,
+    Unavailable,
+    CreatedButLost,
 }
 
 impl Call {
@@ -123,6 +170,14 @@ pub struct GatewayStats {
 
 struct Shared {
     calls: Mutex<Vec<Call>>,
+    created: Mutex<Vec<Created>>,
+    by_nonce: Mutex<HashMap<(String, String), (u64, std::time::Instant)>>,
+    deduped: AtomicU64,
+    nonce_window: Duration,
+    chaos: Mutex<Option<Chaos>>,
+    identify_log: Mutex<Vec<(u32, u32, std::time::Instant)>>,
+    shard_gateways: Mutex<HashMap<u32, mpsc::UnboundedSender<GatewayCommand>>>,
+    gateway_bot: Mutex<(u32, u32)>,
     faults: Mutex<Vec<FaultRule>>,
     gateway: Mutex<Option<mpsc::UnboundedSender<GatewayCommand>>>,
     stats: Mutex<GatewayStats>,
@@ -132,6 +187,8 @@ struct Shared {
     heartbeat_interval_ms: u64,
     /// While set, heartbeats get no ACK and new connections stall before the handshake.
     dark: std::sync::atomic::AtomicBool,
+    /// Shards whose heartbeats get no ACK; while any is, new connections stall too.
+    dark_shards: Mutex<HashSet<u32>>,
     /// Stalled connections, held open until the fake is dropped.
     stalled: Mutex<Vec<TcpStream>>,
     /// Bumped on every change, so waiters can re-check.
@@ -148,6 +205,9 @@ impl Shared {
 pub struct FakeDiscord {
     /// `http://127.0.0.1:PORT`, the value for `DISCORD_API_BASE`.
     pub base: String,
+    /// Every REST front's base (the first is `base`): one per bot process, sharing one state,
+    /// so a test can tell which process made a call.
+    pub fronts: Vec<String>,
     shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -168,11 +228,28 @@ impl FakeDiscord {
 
     /// Like [`FakeDiscord::start`], asking clients to heartbeat every `interval_ms`.
     pub async fn start_with_heartbeat(interval_ms: u64) -> FakeDiscord {
-        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
+        FakeDiscord::start_with_fronts(1, interval_ms).await
+    }
+
+    /// A fake with `fronts` REST listeners sharing one state and one gateway.
+    pub async fn start_with_fronts(fronts: usize, interval_ms: u64) -> FakeDiscord {
+        let mut rests = Vec::new();
+        for _ in 0..fronts.max(1) {
+            rests.push(TcpListener::bind("127.0.0.1:0").await.expect("bind REST"));
+        }
         let gateway = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
-        let base = format!("http://{}", rest.local_addr().unwrap());
+        let bases: Vec<String> = rests.iter().map(|rest| format!("http://{}", rest.local_addr().unwrap())).collect();
+        let base = bases[0].clone();
         let ws_url = format!("ws://{}", gateway.local_addr().unwrap());
         let shared = Arc::new(Shared {
+            created: Mutex::new(Vec::new()),
+            by_nonce: Mutex::new(HashMap::new()),
+            deduped: AtomicU64::new(0),
+            nonce_window: Duration::from_secs(180),
+            chaos: Mutex::new(None),
+            identify_log: Mutex::new(Vec::new()),
+            shard_gateways: Mutex::new(HashMap::new()),
+            gateway_bot: Mutex::new((1, 1)),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             gateway: Mutex::new(None),
@@ -182,17 +259,22 @@ impl FakeDiscord {
             ws_url,
             heartbeat_interval_ms: interval_ms,
             dark: std::sync::atomic::AtomicBool::new(false),
+            dark_shards: Mutex::new(HashSet::new()),
             stalled: Mutex::new(Vec::new()),
             version: watch::channel(0).0,
         });
-        let app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
-        let rest_task = tokio::spawn(async move {
-            let _ = axum::serve(rest, app).await;
-        });
+        let mut tasks = Vec::new();
+        for (front, rest) in rests.into_iter().enumerate() {
+            let app = Router::new().fallback(rest_handler).with_state((Arc::clone(&shared), front));
+            tasks.push(tokio::spawn(async move {
+                let _ = axum::serve(rest, app).await;
+            }));
+        }
         let gateway_shared = Arc::clone(&shared);
         let gateway_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gateway.accept().await {
-                if gateway_shared.dark.load(Ordering::SeqCst) {
+                if gateway_shared.dark.load(Ordering::SeqCst) || !gateway_shared.dark_shards.lock().unwrap().is_empty()
+                {
                     // Accepted, then never answered: the client waits for the handshake.
                     gateway_shared.stalled.lock().unwrap().push(stream);
                     gateway_shared.stats.lock().unwrap().stalled += 1;
@@ -202,7 +284,51 @@ impl FakeDiscord {
                 tokio::spawn(connection(stream, Arc::clone(&gateway_shared)));
             }
         });
-        FakeDiscord { base, shared, tasks: vec![rest_task, gateway_task] }
+        tasks.push(gateway_task);
+        FakeDiscord { base, fronts: bases, shared, tasks }
+    }
+
+    /// Makes `GET /gateway/bot` recommend `shards` with this `max_concurrency`.
+    pub fn set_gateway_bot(&self, shards: u32, max_concurrency: u32) {
+        *self.shared.gateway_bot.lock().unwrap() = (shards, max_concurrency);
+    }
+
+    /// Turns random failures on (or off, with `None`).
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        *self.shared.chaos.lock().unwrap() = chaos;
+    }
+
+    /// The messages created, in order.
+    pub fn created(&self) -> Vec<Created> {
+        self.shared.created.lock().unwrap().clone()
+    }
+
+    /// How many messages were created.
+    pub fn created_count(&self) -> usize {
+        self.shared.created.lock().unwrap().len()
+    }
+
+    /// How many posts repeated a nonce inside the window and so created nothing.
+    pub fn deduped(&self) -> u64 {
+        self.shared.deduped.load(Ordering::Relaxed)
+    }
+
+    /// Every IDENTIFY: shard id, shard count, when.
+    pub fn identifies(&self) -> Vec<(u32, u32, std::time::Instant)> {
+        self.shared.identify_log.lock().unwrap().clone()
+    }
+
+    /// Sends a dispatch event on the connection of shard `shard`.
+    pub fn dispatch_to_shard(&self, shard: u32, event: &str, data: Value) {
+        let sender = self.shared.shard_gateways.lock().unwrap().get(&shard).cloned().expect("no such shard connected");
+        assert!(sender.send(GatewayCommand::Dispatch(event.to_owned(), data)).is_ok(), "shard connection gone");
+    }
+
+    /// Shards with a live connection.
+    pub fn connected_shards(&self) -> Vec<u32> {
+        let mut shards: Vec<u32> = self.shared.shard_gateways.lock().unwrap().keys().copied().collect();
+        shards.sort_unstable();
+        shards
     }
 
     /// Every REST call so far, in order.
@@ -294,10 +420,24 @@ impl FakeDiscord {
         self.shared.dark.store(true, Ordering::SeqCst);
     }
 
-    /// Answers again: heartbeats are acknowledged and new connections work. Connections that
-    /// stalled while dark stay stalled, as a half-open connection does.
+    /// Goes dark for one shard: its heartbeats get no ACK, and new connections (a resume
+    /// carries no shard number, so any) are accepted but never answered. Other shards' live
+    /// connections work on.
+    pub fn go_dark_shard(&self, shard: u32) {
+        self.shared.dark_shards.lock().unwrap().insert(shard);
+    }
+
+    /// Drops the TCP stream of shard `shard`'s connection without a close frame.
+    pub fn drop_shard_connection(&self, shard: u32) {
+        let sender = self.shared.shard_gateways.lock().unwrap().get(&shard).cloned().expect("no such shard connected");
+        assert!(sender.send(GatewayCommand::Drop).is_ok(), "shard connection gone");
+    }
+
+    /// Answers again (every shard): heartbeats are acknowledged and new connections work.
+    /// Connections that stalled while dark stay stalled, as a half-open connection does.
     pub fn come_back(&self) {
         self.shared.dark.store(false, Ordering::SeqCst);
+        self.shared.dark_shards.lock().unwrap().clear();
     }
 
     /// Sends op 7 RECONNECT.
@@ -320,8 +460,9 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, [("content-type", "application/json")], body.to_string()).into_response()
 }
 
+#[allow(clippy::too_many_lines, reason = "one fake REST API, read top to bottom")]
 async fn rest_handler(
-    State(shared): State<Arc<Shared>>,
+    State((shared, front)): State<(Arc<Shared>, usize)>,
     method: Method,
     uri: Uri,
     headers: axum::http::HeaderMap,
@@ -341,12 +482,36 @@ async fn rest_handler(
             rule.fault.clone()
         })
     };
+    let chaos = {
+        let mut chaos = shared.chaos.lock().unwrap();
+        match chaos.as_mut() {
+            Some(chaos) if fault.is_none() && path.contains(&chaos.path_part) && method != "GET" => {
+                let roll = chaos.next() % 100;
+                if roll >= chaos.percent {
+                    ChaosOutcome::Pass
+                } else if roll % 2 == 0 {
+                    ChaosOutcome::RateLimited
+                } else if roll % 8 == 1 {
+                    ChaosOutcome::CreatedButLost
+                } else {
+                    ChaosOutcome::Unavailable
+                }
+            }
+            _ => ChaosOutcome::Pass,
+        }
+    };
+    let fault = match chaos {
+        ChaosOutcome::RateLimited => Some(Fault::RateLimited(0.05)),
+        ChaosOutcome::Unavailable => Some(Fault::Status(503, 0)),
+        ChaosOutcome::Pass | ChaosOutcome::CreatedButLost => fault,
+    };
     let call = Call {
         method: method.clone(),
         path: path.clone(),
         body: body.clone(),
         authorized,
         at: std::time::Instant::now(),
+        front,
     };
     record(&shared, call);
     if let Some(fault) = fault {
@@ -366,16 +531,22 @@ async fn rest_handler(
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => json_response(StatusCode::OK, &json!({"url": shared.ws_url})),
-        ("GET", ["gateway", "bot"]) => json_response(
-            StatusCode::OK,
-            &json!({"url": shared.ws_url, "shards": 1,
-                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}),
-        ),
+        ("GET", ["gateway", "bot"]) => {
+            let (shards, max_concurrency) = *shared.gateway_bot.lock().unwrap();
+            json_response(
+                StatusCode::OK,
+                &json!({"url": shared.ws_url, "shards": shards,
+                        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": max_concurrency}}),
+            )
+        }
         ("GET", ["users", "@me"]) => json_response(StatusCode::OK, &bot_user()),
-        ("POST", ["users", "@me", "channels"]) => json_response(
-            StatusCode::OK,
-            &json!({"id": DM_CHANNEL_ID.to_string(), "type": 1, "recipients": [user(body["recipient_id"].as_str().unwrap_or("0").parse().unwrap_or(0), "someone", false)]}),
-        ),
+        ("POST", ["users", "@me", "channels"]) => {
+            let recipient: u64 = body["recipient_id"].as_str().unwrap_or("0").parse().unwrap_or(0);
+            json_response(
+                StatusCode::OK,
+                &json!({"id": dm_channel_of(recipient).to_string(), "type": 1, "recipients": [user(recipient, "someone", false)]}),
+            )
+        }
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             let commands: Vec<Value> = body
                 .as_array()
@@ -393,7 +564,29 @@ async fn rest_handler(
             json_response(StatusCode::OK, &Value::Array(commands))
         }
         ("POST", ["channels", channel, "messages"]) => {
-            let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+            let now = std::time::Instant::now();
+            let nonce = body["nonce"].as_str().map(str::to_owned);
+            let enforced = body["enforce_nonce"] == json!(true);
+            let key = nonce.clone().filter(|_| enforced).map(|nonce| ((*channel).to_owned(), nonce));
+            let existing = key.as_ref().and_then(|key| {
+                let by_nonce = shared.by_nonce.lock().unwrap();
+                by_nonce.get(key).filter(|(_, at)| now.duration_since(*at) < shared.nonce_window).map(|(id, _)| *id)
+            });
+            let id = if let Some(id) = existing {
+                shared.deduped.fetch_add(1, Ordering::Relaxed);
+                id
+            } else {
+                let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+                if let Some(key) = key {
+                    shared.by_nonce.lock().unwrap().insert(key, (id, now));
+                }
+                shared.created.lock().unwrap().push(Created { channel: (*channel).to_owned(), nonce, front, at: now });
+                shared.bump();
+                id
+            };
+            if chaos == ChaosOutcome::CreatedButLost {
+                return json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"message": "lost", "code": 0}));
+            }
             json_response(StatusCode::OK, &sent_message(id, channel, &body))
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
@@ -421,10 +614,12 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
         return;
     };
     let (sender, mut commands) = mpsc::unbounded_channel();
-    *shared.gateway.lock().unwrap() = Some(sender);
+    *shared.gateway.lock().unwrap() = Some(sender.clone());
     shared.stats.lock().unwrap().connections += 1;
     shared.bump();
     let send = |op: Value| WsMessage::Text(op.to_string());
+    // The shard this connection identified as, once it has.
+    let mut identified_as: Option<u32> = None;
     if ws.send(send(json!({"op": 10, "d": {"heartbeat_interval": shared.heartbeat_interval_ms}}))).await.is_err() {
         return;
     }
@@ -443,7 +638,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { break };
                 let reply = match payload["op"].as_u64() {
-                    Some(1) if shared.dark.load(Ordering::SeqCst) => {
+                    Some(1) if goes_unanswered(&shared, identified_as) =>
+                    {
                         {
                             let mut stats = shared.stats.lock().unwrap();
                             stats.heartbeats += 1;
@@ -462,8 +658,17 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                             stats.identifies += 1;
                             stats.intents = payload["d"]["intents"].as_u64().unwrap_or(0);
                         }
+                        let identified = payload["d"]["shard"].as_array().map_or((0, 1), |pair| {
+                            let number = |n: usize| pair.get(n).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+                            (number(0).unwrap_or(0), number(1).unwrap_or(1))
+                        });
+                        identified_as = Some(identified.0);
+                        shared.identify_log.lock().unwrap().push((identified.0, identified.1, std::time::Instant::now()));
+                        shared.shard_gateways.lock().unwrap().insert(identified.0, sender.clone());
                         let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
-                        Some(json!({"op": 0, "t": "READY", "s": seq, "d": ready(&shared.ws_url)}))
+                        let mut data = ready(&shared.ws_url);
+                        data["shard"] = json!([identified.0, identified.1]);
+                        Some(json!({"op": 0, "t": "READY", "s": seq, "d": data}))
                     }
                     Some(6) => {
                         shared.stats.lock().unwrap().resumes += 1;
@@ -505,6 +710,18 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     drop(ws);
     shared.stats.lock().unwrap().disconnects += 1;
     shared.bump();
+}
+
+/// Whether a heartbeat on a connection identified as `identified_as` gets no ACK: the fake is
+/// dark, or that shard is.
+fn goes_unanswered(fake: &Shared, identified_as: Option<u32>) -> bool {
+    fake.dark.load(Ordering::SeqCst) || identified_as.is_some_and(|id| fake.dark_shards.lock().unwrap().contains(&id))
+}
+
+/// The DM channel the fake opens with a user: [`DM_CHANNEL_ID`] for [`USER_ID`], one of its own
+/// for anyone else.
+pub fn dm_channel_of(user_id: u64) -> u64 {
+    if user_id == USER_ID { DM_CHANNEL_ID } else { 1_350_000_000_000_000_000 + user_id % 1_000_000_000_000_000 }
 }
 
 /// The READY event's data.

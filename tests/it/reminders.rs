@@ -11,13 +11,15 @@ use crampbot::knowledge::{Catalogue, Source, Tip};
 use crampbot::reminders::schedule::{
     Occurrence, fire_on, local_date_of, next_fire, next_occurrence, occurrence_after, parse_zone,
 };
-use crampbot::reminders::scheduler::{RetryPolicy, daily_nonce, snooze_nonce};
+use crampbot::reminders::scheduler::{RedeliveryPolicy, daily_nonce, snooze_nonce};
+use crampbot::reminders::store::{
+    DeliveryState, GiveUp, NewSubscription, PauseReason, ReminderStore, StoreError, Target, TargetKey,
+};
+use crampbot::reminders::text::RichText;
 use crampbot::reminders::{
     ChannelSpec, Deliver, DeliveryError, Outgoing, Reminders, Scheduler, SchedulerOptions, Snooze, Wakeup,
 };
-use crampbot::store::{
-    DeliveryState, NewSubscription, PauseReason, ReminderStore, SqliteStore, StoreError, Target, TargetKey,
-};
+use crampbot::store::SqliteStore;
 use jiff::civil::{Date, Time, date, time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -109,7 +111,7 @@ fn test_options() -> SchedulerOptions {
     SchedulerOptions {
         max_sleep: 6 * HOUR,
         drain: Duration::ZERO,
-        retry: RetryPolicy { initial: Duration::from_secs(5), max_delay: MINUTE, max_attempts: 4 },
+        redelivery: RedeliveryPolicy { initial: Duration::from_secs(5), max_delay: MINUTE, max_attempts: 4 },
         ..SchedulerOptions::default()
     }
 }
@@ -142,13 +144,19 @@ fn launch(store: &Arc<SqliteStore>, sender: &Arc<FakeSender>, clock: &ManualCloc
     Running { stop, handle }
 }
 
+/// A reply as Discord shows it.
+#[allow(clippy::needless_pass_by_value, reason = "called on the value a command returns")]
+fn text(reply: RichText) -> String {
+    crampbot::discord::render::rich_text(&reply)
+}
+
 /// Lets simulated time pass until the clock reads `at`.
 async fn until(clock: &ManualClock, at: Timestamp) {
     let wait = Duration::try_from(at.duration_since(clock.now())).unwrap();
     tokio::time::sleep(wait).await;
 }
 
-fn london_user(store: &SqliteStore, user_id: u64, local_time: Time, now: Timestamp) -> i64 {
+async fn london_user(store: &SqliteStore, user_id: u64, local_time: Time, now: Timestamp) -> TargetKey {
     let london = zone("Europe/London");
     let next = next_occurrence(now, local_time, &london);
     let new = NewSubscription {
@@ -157,8 +165,9 @@ fn london_user(store: &SqliteStore, user_id: u64, local_time: Time, now: Timesta
         zone: "Europe/London".into(),
         silent: false,
         next,
+        set_by: Some(user_id),
     };
-    store.upsert(&new, now).unwrap().id
+    store.upsert(new, now).await.unwrap().target.key()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,20 +293,21 @@ fn zone_parsing_and_autocomplete() {
 // ---------------------------------------------------------------------------------------------
 // Store
 
-#[test]
-fn migrations_are_idempotent_and_a_reopened_file_keeps_subscriptions() {
+#[tokio::test]
+async fn migrations_are_idempotent_and_a_reopened_file_keeps_subscriptions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reminders.sqlite3");
     let now = ts("2026-05-01T12:00:00Z");
     let id = {
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SqliteStore::latest_schema_version());
-        london_user(&store, 42, time(7, 30, 0, 0), now)
+        london_user(&store, 42, time(7, 30, 0, 0), now).await;
+        store.find(TargetKey::User(42)).await.unwrap().unwrap().id
     };
     for _ in 0..2 {
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SqliteStore::latest_schema_version());
-        let found = store.find(TargetKey::User(42)).unwrap().unwrap();
+        let found = store.find(TargetKey::User(42)).await.unwrap().unwrap();
         assert_eq!(found.id, id);
         assert_eq!(found.local_time, time(7, 30, 0, 0));
         assert_eq!(found.zone, "Europe/London");
@@ -325,25 +335,35 @@ async fn forget_deletes_everything_about_the_user() {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let wakeup = Wakeup::new();
     let reminders = Reminders::new(Arc::clone(&store), wakeup.clone());
-    reminders.set_user(7, "07:30", "Europe/London", false, clock.now()).unwrap();
-    let channel =
-        ChannelSpec { guild_id: 1, channel_id: 2, role_id: None, time: "09:00", zone: "Europe/London", silent: false };
-    reminders.set_channel(channel, clock.now()).unwrap();
+    text(reminders.set_user(7, "07:30", "Europe/London", false, clock.now()).await.unwrap());
+    let channel = ChannelSpec {
+        guild_id: 1,
+        channel_id: 2,
+        role_id: None,
+        time: "09:00",
+        zone: "Europe/London",
+        silent: false,
+        set_by: 7,
+    };
+    text(reminders.set_channel(channel, clock.now()).await.unwrap());
     let sender = FakeSender::scripted(&clock, [Script::Reply(Err(DeliveryError::DmRefused))], Script::Reply(Ok(())));
     let running = launch(&store, &sender, &clock, &wakeup);
     until(&clock, ts("2026-05-01T09:00:00Z")).await;
     running.stop().await;
-    let id = store.find(TargetKey::User(7)).unwrap().unwrap().id;
-    assert_eq!(store.deliveries(id, 10).unwrap().len(), 1);
+    let me = TargetKey::User(7);
+    assert_eq!(store.deliveries(me, 10).await.unwrap().len(), 1);
+    assert_eq!(store.find(TargetKey::Channel(2)).await.unwrap().unwrap().set_by, Some(7), "who set it is kept");
 
-    let reply = reminders.forget(7).unwrap();
+    let reply = text(reminders.forget(7).await.unwrap());
     assert!(reply.contains("deleted"), "{reply}");
-    assert_eq!(store.find(TargetKey::User(7)).unwrap(), None);
-    assert!(store.deliveries(id, 10).unwrap().is_empty());
-    assert!(reminders.take_notices(7).unwrap().is_empty());
-    // The channel's reminder is not the user's.
-    assert!(store.find(TargetKey::Channel(2)).unwrap().is_some());
-    assert_eq!(reminders.forget(7).unwrap(), "I had nothing stored about you.");
+    assert!(reply.contains("1 channel reminder(s) you set keep running"), "{reply}");
+    assert_eq!(store.find(me).await.unwrap(), None);
+    assert!(store.deliveries(me, 10).await.unwrap().is_empty());
+    assert!(reminders.pending_notices(7).await.unwrap().is_none());
+    // The channel's reminder belongs to its server: it keeps running, no longer linked to the user.
+    let channel = store.find(TargetKey::Channel(2)).await.unwrap().unwrap();
+    assert_eq!(channel.set_by, None);
+    assert_eq!(text(reminders.forget(7).await.unwrap()), "I had nothing stored about you.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,7 +374,7 @@ async fn one_delivery_a_day_for_400_days() {
     let start = ts("2026-01-01T00:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &Wakeup::new());
     tokio::time::sleep(400 * DAY).await;
@@ -370,11 +390,11 @@ async fn one_delivery_a_day_for_400_days() {
         assert!(dates.insert(local.date()), "two on {}", local.date());
         assert_eq!(outgoing.nonce, daily_nonce(id, local.date()));
         assert!(!outgoing.late);
-        assert!(outgoing.text.contains("/remind off"));
+        assert!(outgoing.text.words().contains("/remind off"));
         assert_eq!(outgoing.target, Target::User { user_id: 1 });
     }
     assert_eq!(sent.iter().map(|(_, outgoing)| &outgoing.nonce).collect::<HashSet<_>>().len(), 400);
-    let recent = store.deliveries(id, 1000).unwrap();
+    let recent = store.deliveries(id, 1000).await.unwrap();
     assert!(!recent.is_empty() && recent.len() <= 9, "old records are pruned: {}", recent.len());
     assert!(recent.iter().all(|delivery| delivery.state == DeliveryState::Sent && delivery.attempts == 1));
 }
@@ -384,30 +404,31 @@ async fn a_crash_between_send_and_record_resends_once_with_the_same_nonce() {
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let wakeup = Wakeup::new();
 
     // First run: the send never completes, then the process stops.
     let hanging = FakeSender::scripted(&clock, [], Script::Hang);
     let running = launch(&store, &hanging, &clock, &wakeup);
-    until(&clock, ts("2026-05-01T06:31:00Z")).await;
+    until(&clock, ts("2026-05-01T06:30:20Z")).await;
     running.stop().await;
     let nonce = daily_nonce(id, date(2026, 5, 1));
     assert_eq!(hanging.sent().len(), 1);
     assert_eq!(hanging.sent()[0].1.nonce, nonce);
-    assert_eq!(store.deliveries(id, 1).unwrap()[0].state, DeliveryState::Claimed);
+    assert_eq!(store.deliveries(id, 1).await.unwrap()[0].state, DeliveryState::Claimed);
 
-    // Second run, two minutes later: sent once more, same nonce, recorded.
-    tokio::time::sleep(2 * MINUTE).await;
+    // Second run, half a minute later, inside Discord's nonce window: sent once more, same
+    // nonce, recorded.
+    tokio::time::sleep(30 * Duration::from_secs(1)).await;
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup);
     until(&clock, ts("2026-05-01T12:00:00Z")).await;
     running.stop().await;
     let sent = sender.sent();
     assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, ts("2026-05-01T06:30:50Z"), "at the restart");
     assert_eq!(sent[0].1.nonce, nonce);
-    assert!(sent[0].1.late, "three minutes after its time");
-    let record = &store.deliveries(id, 1).unwrap()[0];
+    let record = &store.deliveries(id, 1).await.unwrap()[0];
     assert_eq!((record.state, record.attempts, record.local_date), (DeliveryState::Sent, 2, date(2026, 5, 1)));
 
     // The next day is normal.
@@ -418,26 +439,45 @@ async fn a_crash_between_send_and_record_resends_once_with_the_same_nonce() {
     assert_eq!(sender.sent()[1].1.nonce, daily_nonce(id, date(2026, 5, 2)));
 }
 
+/// Crash after crash (every 40 s): each restart inside the nonce window resends with the same
+/// nonce, whatever the count; once the window has closed the reminder is given up, with the
+/// reason recorded and shown by `/remind show`, never sent again.
 #[tokio::test(start_paused = true)]
-async fn a_second_crash_while_resending_never_sends_a_third_time() {
+async fn restarts_inside_the_nonce_window_keep_resending_and_after_it_the_give_up_is_shown() {
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let wakeup = Wakeup::new();
+    until(&clock, ts("2026-05-01T06:29:50Z")).await;
     let hanging = FakeSender::scripted(&clock, [], Script::Hang);
-    for _ in 0..2 {
+    for _ in 0..5 {
         let running = launch(&store, &hanging, &clock, &wakeup);
-        tokio::time::sleep(40 * MINUTE).await;
+        tokio::time::sleep(40 * Duration::from_secs(1)).await;
         running.stop().await;
     }
-    assert_eq!(hanging.sent().len(), 2);
+    // Claimed at 06:30:00; restarts at 06:30:30, 06:31:10, 06:31:50 resend; 06:32:30 does not.
+    let times: Vec<Timestamp> = hanging.sent().iter().map(|(at, _)| *at).collect();
+    assert_eq!(
+        times,
+        [
+            ts("2026-05-01T06:30:00Z"),
+            ts("2026-05-01T06:30:30Z"),
+            ts("2026-05-01T06:31:10Z"),
+            ts("2026-05-01T06:31:50Z")
+        ]
+    );
+    assert!(hanging.sent().iter().all(|(_, outgoing)| outgoing.nonce == daily_nonce(id, date(2026, 5, 1))));
+    let record = &store.deliveries(id, 1).await.unwrap()[0];
+    assert_eq!((record.state, record.reason), (DeliveryState::Unknown, Some(GiveUp::NonceWindowPassed)));
+    let reminders = Reminders::new(Arc::clone(&store), wakeup.clone());
+    let show = text(reminders.show_user(1).await.unwrap());
+    assert!(show.contains("The reminder for 2026-05-01 may not have arrived"), "{show}");
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup);
     until(&clock, ts("2026-05-01T12:00:00Z")).await;
     running.stop().await;
-    assert!(sender.sent().is_empty());
-    assert_eq!(store.deliveries(id, 1).unwrap()[0].state, DeliveryState::Unknown);
+    assert!(sender.sent().is_empty(), "never sent after the window");
 }
 
 #[tokio::test(start_paused = true)]
@@ -445,7 +485,7 @@ async fn after_a_one_hour_outage_the_reminder_is_sent_once_late() {
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let wakeup = Wakeup::new();
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup);
@@ -462,7 +502,7 @@ async fn after_a_one_hour_outage_the_reminder_is_sent_once_late() {
         summary,
         [(ts("2026-05-01T06:30:00Z"), false), (ts("2026-05-02T07:30:00Z"), true), (ts("2026-05-03T06:30:00Z"), false),]
     );
-    assert!(sent[1].1.text.contains("late"));
+    assert!(sent[1].1.text.words().contains("late"));
     assert_eq!(sent[1].1.nonce, daily_nonce(id, date(2026, 5, 2)));
 }
 
@@ -471,7 +511,7 @@ async fn after_a_three_hour_outage_the_reminder_is_skipped_and_the_next_day_is_n
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let wakeup = Wakeup::new();
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup);
@@ -486,7 +526,7 @@ async fn after_a_three_hour_outage_the_reminder_is_skipped_and_the_next_day_is_n
     assert_eq!(times, [ts("2026-05-01T06:30:00Z"), ts("2026-05-03T06:30:00Z")]);
     assert!(sender.sent().iter().all(|(_, outgoing)| !outgoing.late));
     let states: Vec<(Date, DeliveryState)> =
-        store.deliveries(id, 10).unwrap().iter().map(|delivery| (delivery.local_date, delivery.state)).collect();
+        store.deliveries(id, 10).await.unwrap().iter().map(|delivery| (delivery.local_date, delivery.state)).collect();
     assert_eq!(
         states,
         [
@@ -502,7 +542,7 @@ async fn after_days_of_outage_only_the_latest_day_within_grace_is_sent() {
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    london_user(&store, 1, time(7, 30, 0, 0), start);
+    london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let sender = FakeSender::new(&clock);
     tokio::time::sleep(3 * DAY + 2 * HOUR).await; // 2026-05-04 09:00 BST; never started before
     let running = launch(&store, &sender, &clock, &Wakeup::new());
@@ -524,7 +564,7 @@ async fn a_new_subscription_wakes_the_scheduler() {
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup); // nothing due: sleeps max_sleep (6 h)
     tokio::time::sleep(MINUTE).await;
-    let reply = reminders.set_user(5, "07:05", "Europe/London", true, clock.now()).unwrap();
+    let reply = text(reminders.set_user(5, "07:05", "Europe/London", true, clock.now()).await.unwrap());
     let fire = ts("2026-05-01T06:05:00Z");
     assert!(reply.contains(&format!("<t:{}:F>", fire.as_second())), "{reply}");
     assert!(reply.contains(&format!("<t:{}:R>", fire.as_second())), "{reply}");
@@ -543,23 +583,27 @@ async fn a_refused_dm_pauses_the_reminder_and_tells_the_user_next_time() {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let wakeup = Wakeup::new();
     let reminders = Reminders::new(Arc::clone(&store), wakeup.clone());
-    reminders.set_user(3, "7:30am", "europe/london", false, clock.now()).unwrap();
+    text(reminders.set_user(3, "7:30am", "europe/london", false, clock.now()).await.unwrap());
     let sender = FakeSender::scripted(&clock, [Script::Reply(Err(DeliveryError::DmRefused))], Script::Reply(Ok(())));
     let running = launch(&store, &sender, &clock, &wakeup);
     until(&clock, ts("2026-05-04T12:00:00Z")).await;
     assert_eq!(sender.sent().len(), 1, "no retries, no more days");
-    let subscription = store.find(TargetKey::User(3)).unwrap().unwrap();
+    let subscription = store.find(TargetKey::User(3)).await.unwrap().unwrap();
     assert_eq!(subscription.paused, Some(PauseReason::DmRefused));
-    assert_eq!(store.deliveries(subscription.id, 1).unwrap()[0].state, DeliveryState::Undeliverable);
-    let show = reminders.show_user(3).unwrap();
+    let record = &store.deliveries(TargetKey::User(3), 1).await.unwrap()[0];
+    assert_eq!((record.state, record.reason), (DeliveryState::Undeliverable, Some(GiveUp::Refused)));
+    let show = text(reminders.show_user(3).await.unwrap());
     assert!(show.contains("Paused") && show.contains("DM"), "{show}");
-    let notices = reminders.take_notices(3).unwrap();
-    assert_eq!(notices.len(), 1);
-    assert!(notices[0].contains("/remind set"));
-    assert!(reminders.take_notices(3).unwrap().is_empty(), "told once");
+    let notices = reminders.pending_notices(3).await.unwrap().expect("a notice");
+    assert_eq!(notices.notices.len(), 1);
+    assert!(text(notices.text.clone()).contains("/remind set"));
+    // Not yet shown (the message failed, say): it stays for next time.
+    assert!(reminders.pending_notices(3).await.unwrap().is_some(), "kept until shown");
+    reminders.notices_shown(notices).await.unwrap();
+    assert!(reminders.pending_notices(3).await.unwrap().is_none(), "told once");
 
     // Setting it again resumes it.
-    reminders.set_user(3, "07:30", "Europe/London", false, clock.now()).unwrap();
+    text(reminders.set_user(3, "07:30", "Europe/London", false, clock.now()).await.unwrap());
     until(&clock, ts("2026-05-05T12:00:00Z")).await;
     running.stop().await;
     assert_eq!(sender.sent().len(), 2);
@@ -579,8 +623,9 @@ async fn a_gone_channel_pauses_the_channel_reminder() {
         time: "09:00",
         zone: "Asia/Tokyo",
         silent: false,
+        set_by: 99,
     };
-    let reply = reminders.set_channel(spec, clock.now()).unwrap();
+    let reply = text(reminders.set_channel(spec, clock.now()).await.unwrap());
     assert!(reply.contains("<#20>") && reply.contains("<@&30>"), "{reply}");
     let sender = FakeSender::scripted(
         &clock,
@@ -593,12 +638,13 @@ async fn a_gone_channel_pauses_the_channel_reminder() {
     let sent = sender.sent();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].0, ts("2026-05-02T00:00:00Z"));
-    assert!(sent[0].1.text.starts_with("<@&30> "));
+    assert_eq!(sent[0].1.text.pieces()[0], crampbot::reminders::text::Piece::Role(30));
+    assert!(text(sent[0].1.text.clone()).starts_with("<@&30> "));
     assert_eq!(sent[0].1.mention_role(), Some(30));
-    assert!(sent[0].1.text.contains("/hydration off"));
-    let subscription = store.find(TargetKey::Channel(20)).unwrap().unwrap();
+    assert!(sent[0].1.text.words().contains("/hydration off"));
+    let subscription = store.find(TargetKey::Channel(20)).await.unwrap().unwrap();
     assert_eq!(subscription.paused, Some(PauseReason::ChannelGone));
-    assert!(reminders.show_channel(20).unwrap().contains("no longer exists"));
+    assert!(text(reminders.show_channel(20).await.unwrap()).contains("no longer exists"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -606,7 +652,7 @@ async fn transient_failures_are_retried_with_the_same_nonce_then_given_up_for_th
     let start = ts("2026-05-01T06:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let transient = || Script::Reply(Err(DeliveryError::Transient { reason: "HTTP 503".into() }));
     // Day 1: two failures then success. Day 2: fails every time (4 tries). Day 3: fine.
     let script = [transient(), transient(), Script::Reply(Ok(())), transient(), transient(), transient(), transient()];
@@ -621,7 +667,7 @@ async fn transient_failures_are_retried_with_the_same_nonce_then_given_up_for_th
     assert_eq!(sent.len(), 3 + 4 + 1);
     assert!(sent[..3].iter().all(|(_, outgoing)| outgoing.nonce == daily_nonce(id, date(2026, 5, 1))));
     let states: Vec<(DeliveryState, u32)> =
-        store.deliveries(id, 10).unwrap().iter().map(|delivery| (delivery.state, delivery.attempts)).collect();
+        store.deliveries(id, 10).await.unwrap().iter().map(|delivery| (delivery.state, delivery.attempts)).collect();
     assert_eq!(states, [(DeliveryState::Sent, 1), (DeliveryState::Failed, 4), (DeliveryState::Sent, 3)]);
 }
 
@@ -632,39 +678,38 @@ async fn snooze_sends_one_extra_reminder_and_off_stops_everything() {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let wakeup = Wakeup::new();
     let reminders = Reminders::new(Arc::clone(&store), wakeup.clone());
-    assert!(reminders.snooze_user(4, Snooze::HalfHour, clock.now()).unwrap().contains("no daily reminder"));
-    reminders.set_user(4, "07:30", "Europe/London", false, clock.now()).unwrap();
+    assert!(text(reminders.snooze_user(4, Snooze::HalfHour, clock.now()).await.unwrap()).contains("no daily reminder"));
+    text(reminders.set_user(4, "07:30", "Europe/London", false, clock.now()).await.unwrap());
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &wakeup);
     until(&clock, ts("2026-05-01T06:31:00Z")).await;
-    let reply = reminders.snooze_user(4, Snooze::HalfHour, clock.now()).unwrap();
+    let reply = text(reminders.snooze_user(4, Snooze::HalfHour, clock.now()).await.unwrap());
     let again = ts("2026-05-01T07:01:00Z");
     assert!(reply.contains(&format!("<t:{}:R>", again.as_second())), "{reply}");
-    assert!(reminders.show_user(4).unwrap().contains("Snoozed"));
+    assert!(text(reminders.show_user(4).await.unwrap()).contains("Snoozed"));
     until(&clock, ts("2026-05-01T12:00:00Z")).await;
-    let id = store.find(TargetKey::User(4)).unwrap().unwrap().id;
     let sent = sender.sent();
     assert_eq!(sent.len(), 2);
-    assert_eq!((sent[1].0, sent[1].1.nonce.clone()), (again, snooze_nonce(id, again)));
-    assert!(sent[1].1.text.contains("snoozed"));
+    assert_eq!((sent[1].0, sent[1].1.nonce.clone()), (again, snooze_nonce(TargetKey::User(4), again)));
+    assert!(sent[1].1.text.words().contains("snoozed"));
 
-    assert!(reminders.off_user(4).unwrap().contains("off"));
+    assert!(text(reminders.off_user(4).await.unwrap()).contains("off"));
     until(&clock, ts("2026-05-03T12:00:00Z")).await;
     running.stop().await;
     assert_eq!(sender.sent().len(), 2);
-    assert!(reminders.show_user(4).unwrap().contains("no daily reminder"));
+    assert!(text(reminders.show_user(4).await.unwrap()).contains("no daily reminder"));
 }
 
-#[test]
-fn bad_input_is_answered_naming_the_value() {
+#[tokio::test]
+async fn bad_input_is_answered_naming_the_value() {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let reminders = Reminders::new(Arc::clone(&store), Wakeup::new());
     let now = ts("2026-05-01T06:00:00Z");
-    let reply = reminders.set_user(1, "25:99", "Europe/London", false, now).unwrap();
+    let reply = text(reminders.set_user(1, "25:99", "Europe/London", false, now).await.unwrap());
     assert!(reply.contains("\"25:99\""), "{reply}");
-    let reply = reminders.set_user(1, "07:30", "Europe/Lodnon", false, now).unwrap();
+    let reply = text(reminders.set_user(1, "07:30", "Europe/Lodnon", false, now).await.unwrap());
     assert!(reply.contains("\"Europe/Lodnon\"") && reply.contains("Europe/London"), "{reply}");
-    assert_eq!(store.count().unwrap(), 0, "nothing stored, and never a silent UTC");
+    assert_eq!(store.count().await.unwrap(), 0, "nothing stored, and never a silent UTC");
 }
 
 #[tokio::test(start_paused = true)]
@@ -682,6 +727,7 @@ async fn ten_thousand_due_in_one_minute_are_all_handed_over_once() {
                 zone: "Europe/London".into(),
                 silent: false,
                 next: next_occurrence(start, local_time, &london),
+                set_by: Some(user_id),
             }
         })
         .collect();
@@ -699,34 +745,34 @@ async fn ten_thousand_due_in_one_minute_are_all_handed_over_once() {
     assert_eq!(local_date_of(sent[0].0, &london), date(2026, 5, 1));
 }
 
-#[test]
-fn texts_read_well() {
+#[tokio::test]
+async fn texts_read_well() {
     use crampbot::reminders::text::{Timing, confirmation, reminder_message, show};
     let store = SqliteStore::open_in_memory().unwrap();
-    london_user(&store, 1, time(7, 30, 0, 0), ts("2026-05-01T06:00:00Z"));
-    let subscription = store.find(TargetKey::User(1)).unwrap().unwrap();
+    london_user(&store, 1, time(7, 30, 0, 0), ts("2026-05-01T06:00:00Z")).await;
+    let subscription = store.find(TargetKey::User(1)).await.unwrap().unwrap();
     let tip = &tips()[0];
     let tip_line = format!("Tip: {} (source: {}, <{}>)", tip.text.trim(), tip.source.publisher, tip.source.url);
     let channel = Target::Channel { guild_id: 1, channel_id: 2, role_id: Some(3) };
     assert_eq!(
-        confirmation(&subscription),
+        text(confirmation(&subscription)),
         "Daily hydration reminder set: I'll send you a DM every day at 07:30 (Europe/London).\n\
          Next reminder: <t:1777617000:F> (<t:1777617000:R>).\n\
          Stop any time with `/remind off`."
     );
     assert_eq!(
-        show(Some(&subscription), true),
+        text(show(Some(&subscription), &[], true)),
         "Daily reminder at 07:30 (Europe/London).\nNext reminder: <t:1777617000:F> (<t:1777617000:R>)."
     );
     assert_eq!(
-        reminder_message(&subscription.target, Some(tip), Timing::OnTime),
+        text(reminder_message(&subscription.target, Some(tip), Timing::OnTime)),
         format!(
             "💧 Time for a glass of water.\n{tip_line}\n\
              Stop these with `/remind off`, or `/remind snooze` for a nudge later."
         )
     );
     assert_eq!(
-        reminder_message(&channel, Some(tip), Timing::Late),
+        text(reminder_message(&channel, Some(tip), Timing::Late)),
         format!(
             "<@&3> 💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)\n\
              {tip_line}\nAdmins can stop these with `/hydration off`."
@@ -734,8 +780,8 @@ fn texts_read_well() {
     );
     let every = tips();
     for (index, tip) in every.iter().enumerate() {
-        let text = reminder_message(&channel, Some(tip), Timing::OnTime);
-        assert!(text.chars().count() < 2000, "tip {index} makes a message too long for Discord");
+        let message = text(reminder_message(&channel, Some(tip), Timing::OnTime));
+        assert!(message.chars().count() < 2000, "tip {index} makes a message too long for Discord");
     }
 }
 
@@ -744,7 +790,7 @@ async fn the_scheduler_fires_once_a_day_through_the_gap_and_the_overlap() {
     let start = ts("2026-03-27T12:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    london_user(&store, 1, time(1, 30, 0, 0), start);
+    london_user(&store, 1, time(1, 30, 0, 0), start).await;
     let sender = FakeSender::new(&clock);
     let running = launch(&store, &sender, &clock, &Wakeup::new());
     until(&clock, ts("2026-03-31T12:00:00Z")).await;
@@ -775,7 +821,7 @@ async fn restarts_at_any_moment_never_send_a_day_twice_with_different_nonces() {
     let start = ts("2026-05-01T00:00:00Z");
     let clock = ManualClock::new(start);
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let id = london_user(&store, 1, time(7, 30, 0, 0), start);
+    let id = london_user(&store, 1, time(7, 30, 0, 0), start).await;
     let wakeup = Wakeup::new();
     // Every third send hangs; the scheduler is stopped every 7 h 13 min and restarted after a
     // pause that varies from 0 to 3 h.
@@ -803,7 +849,7 @@ async fn restarts_at_any_moment_never_send_a_day_twice_with_different_nonces() {
     for (date, nonces) in &by_date {
         assert!(nonces.len() <= 2, "{date}: handed over {} times", nonces.len());
     }
-    let records = store.deliveries(id, 1000).unwrap();
+    let records = store.deliveries(id, 1000).await.unwrap();
     let dates: HashSet<Date> = records.iter().map(|delivery| delivery.local_date).collect();
     assert_eq!(dates.len(), records.len(), "one record per day");
     let sent_days = records.iter().filter(|delivery| delivery.state == DeliveryState::Sent).count();

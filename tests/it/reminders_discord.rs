@@ -9,7 +9,8 @@ use std::time::Duration;
 use crampbot::clock::ManualClock;
 use crampbot::discord::{RemindersSetup, RunOptions};
 use crampbot::reminders::SchedulerOptions;
-use crampbot::store::{ReminderStore as _, SqliteStore, TargetKey};
+use crampbot::reminders::store::{ReminderStore as _, TargetKey};
+use crampbot::store::SqliteStore;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ fn ts(text: &str) -> Timestamp {
 
 /// Run options with reminders on the database at `path`, read through `clock`, and a scheduler
 /// that looks at the store every 50 ms (so a clock moved by the test is noticed at once).
-fn with_reminders(path: &Path, clock: &ManualClock) -> RunOptions {
+fn with_reminders(path: &Path, clock: &ManualClock) -> RunOptions<SqliteStore> {
     let store = Arc::new(SqliteStore::open(path).expect("the database opens"));
     let scheduler = SchedulerOptions { max_sleep: Duration::from_millis(50), ..SchedulerOptions::default() };
     RunOptions {
@@ -134,7 +135,7 @@ async fn a_user_installed_remind_set_in_a_group_dm_sets_the_users_reminder() {
     let confirmation = ephemeral_text(&interact(fake, set).await);
     assert!(confirmation.contains("Daily hydration reminder set"), "{confirmation}");
     let store = SqliteStore::open(&db).unwrap();
-    let stored = store.find(TargetKey::User(USER_ID)).unwrap().expect("the user's reminder");
+    let stored = store.find(TargetKey::User(USER_ID)).await.unwrap().expect("the user's reminder");
     assert_eq!(stored.zone, "Europe/London");
     assert_eq!(fake.count("POST", "/channels/"), 0, "answered through the interaction alone");
     harness.stop().await.unwrap();
@@ -201,7 +202,7 @@ async fn a_refused_dm_pauses_the_reminder_and_the_user_hears_of_it_at_the_next_i
     fake.wait_calls("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"), 1).await;
     let reader = SqliteStore::open(&db).unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while reader.find(TargetKey::User(USER_ID)).unwrap().and_then(|subscription| subscription.paused).is_none() {
+    while reader.find(TargetKey::User(USER_ID)).await.unwrap().and_then(|subscription| subscription.paused).is_none() {
         assert!(tokio::time::Instant::now() < deadline, "the subscription is paused");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -224,7 +225,7 @@ async fn a_refused_dm_pauses_the_reminder_and_the_user_hears_of_it_at_the_next_i
 
     let forgotten = ephemeral_text(&interact(fake, fake::command(fake.next_id(), "forget", &[], false)).await);
     assert!(forgotten.starts_with("Done"), "{forgotten}");
-    assert!(reader.find(TargetKey::User(USER_ID)).unwrap().is_none());
+    assert!(reader.find(TargetKey::User(USER_ID)).await.unwrap().is_none());
     harness.stop().await.unwrap();
 }
 
@@ -251,7 +252,7 @@ async fn a_slow_store_defers_ephemerally_and_a_dm_shows_pending_notices() {
     fake.wait_calls("POST", &format!("/channels/{DM_CHANNEL_ID}/messages"), 1).await;
     let reader = SqliteStore::open(&db).unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while reader.find(TargetKey::User(USER_ID)).unwrap().and_then(|subscription| subscription.paused).is_none() {
+    while reader.find(TargetKey::User(USER_ID)).await.unwrap().and_then(|subscription| subscription.paused).is_none() {
         assert!(tokio::time::Instant::now() < deadline, "the subscription is paused");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

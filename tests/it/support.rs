@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use crampbot::bot::Bot;
 use crampbot::config::{Config, RawConfig};
-use crampbot::discord::outbox::RetryPolicy;
+use crampbot::discord::outbox::SendRetry;
 use crampbot::discord::{RunError, RunOptions};
+use crampbot::help_channels::store::HelpChannelStore;
 use crampbot::knowledge::{CAUSE_IDS, Catalogue};
+use crampbot::reminders::ReminderStore;
 use tokio::sync::oneshot;
 
 use crate::fake_discord::{FakeDiscord, TOKEN};
@@ -101,8 +103,8 @@ pub fn tiny_catalogue() -> Catalogue {
 }
 
 /// Retries that are quick enough for tests but keep their shape.
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
+pub fn fast_retry() -> SendRetry {
+    SendRetry {
         max_attempts: 4,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(500),
@@ -112,7 +114,7 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 /// Options for tests: fast retries, no restarts.
-pub fn test_options() -> RunOptions {
+pub fn test_options() -> RunOptions<crampbot::store::SqliteStore> {
     RunOptions { retry: fast_retry(), max_restarts: 0, ..RunOptions::default() }
 }
 
@@ -151,18 +153,29 @@ impl Harness {
     }
 
     /// Like [`Harness::start`] with options and an optional guild for command registration.
-    pub async fn start_with(options: RunOptions, guild: Option<u64>) -> Harness {
+    pub async fn start_with<S: ReminderStore + HelpChannelStore>(
+        options: RunOptions<S>,
+        guild: Option<u64>,
+    ) -> Harness {
         Harness::start_on(FakeDiscord::start().await, options, guild).await
     }
 
     /// Like [`Harness::start_with`] on a fake the test set up.
-    pub async fn start_on(fake: FakeDiscord, options: RunOptions, guild: Option<u64>) -> Harness {
+    pub async fn start_on<S: ReminderStore + HelpChannelStore>(
+        fake: FakeDiscord,
+        options: RunOptions<S>,
+        guild: Option<u64>,
+    ) -> Harness {
         let config = config_for(&fake, guild);
         Harness::start_configured(fake, options, config).await
     }
 
     /// Starts the adapter on `fake` with a config the test built (see [`config_with`]).
-    pub async fn start_configured(fake: FakeDiscord, options: RunOptions, config: Config) -> Harness {
+    pub async fn start_configured<S: ReminderStore + HelpChannelStore>(
+        fake: FakeDiscord,
+        options: RunOptions<S>,
+        config: Config,
+    ) -> Harness {
         let (shutdown, signal) = oneshot::channel::<()>();
         let bot = test_bot();
         let task = tokio::spawn(async move {
