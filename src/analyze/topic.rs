@@ -81,16 +81,16 @@ impl Location {
             let payload = index.topic.entries[found.entry as usize].payload;
             let sentence = tokens.tokens[found.start].sentence as usize;
             let negated = (found.start..found.end).any(|i| negated_by[i].is_some());
-            let owner = if payload.leg {
+            let whose = if payload.leg {
                 owner_of(found, &is_owner_word)
             } else if payload.symptom {
                 owner_of(found, &is_speaker_word)
             } else {
                 Owner::Unknown
             };
-            owned |= owner == Owner::Person;
-            animal_subject |= owner == Owner::Animal;
-            animals_legs[at] = payload.leg && owner == Owner::Animal;
+            owned |= whose == Owner::Person;
+            animal_subject |= whose == Owner::Animal;
+            animals_legs[at] = payload.leg && whose == Owner::Animal;
             sentence_leg[sentence] |= payload.leg && !negated && !animals_legs[at];
             sentence_other[sentence] |= payload.other_site || payload.pet;
         }
