@@ -161,7 +161,9 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     // A strong term on its own makes a short follow-up ("forgot to say I take bumetanide") on
     // topic; a long post that names one but no symptom is about something else.
     let strong_signal = message.tokens.tokens.len() <= FOLLOW_UP_WORDS
-        && tallies.iter().any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
+        && tallies
+            .iter()
+            .any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
     if !on_topic {
         return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags, notices: Vec::new() };

@@ -14,6 +14,14 @@ use super::schedule::format_time;
 use super::store::{Delivery, DeliveryState, GiveUp, Notice, PauseReason, Subscription, Target};
 use crate::knowledge::Tip;
 
+/// Said in every reminder: people on dialysis or with heart or kidney failure are often told to
+/// limit fluids, and a reminder to drink must never override that.
+const FLUID_LIMIT_SHORT: &str = "(If a doctor has given you a fluid limit, follow that instead.)";
+
+/// Said once, when a reminder is set.
+const FLUID_LIMIT_ONCE: &str = "If you're on dialysis or have heart or kidney failure, or a doctor has given you a fluid limit, \
+     follow your kidney or heart team's advice on how much to drink rather than these reminders.";
+
 /// The command that stops a user's DM reminder; named in every DM reminder.
 pub const STOP_USER: &str = "/remind off";
 
@@ -182,6 +190,7 @@ pub fn reminder_message(target: &Target, tip: Option<&Tip>, timing: Timing) -> R
         Timing::Late => "💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)",
         Timing::Snoozed => "💧 Here is your snoozed reminder: time for a glass of water.",
     });
+    text.push_text(format!(" {FLUID_LIMIT_SHORT}"));
     if let Some(tip) = tip {
         let tip_text: String = tip.text.chars().take(MAX_TIP_CHARS).collect();
         text.push_text(format!("\nTip: {} (source: {}, <{}>)", tip_text.trim(), tip.source.publisher, tip.source.url));
@@ -222,7 +231,7 @@ pub fn confirmation(subscription: &Subscription) -> RichText {
         if subscription.silent { ", silently" } else { "" },
     ));
     push_when(&mut text, subscription.next.at, &subscription.zone);
-    text.push_text(format!(".\nStop any time with `{stop}`."));
+    text.push_text(format!(".\nStop any time with `{stop}`.\n{FLUID_LIMIT_ONCE}"));
     text
 }
 
@@ -403,5 +412,15 @@ mod tests {
         assert!(dm.roles().is_empty());
         let dm = dm.words();
         assert!(dm.contains("late") && dm.contains(STOP_USER) && !dm.contains("<@"));
+    }
+
+    #[test]
+    fn every_reminder_defers_to_a_doctors_fluid_limit() {
+        for target in [Target::User { user_id: 9 }, Target::Channel { guild_id: 1, channel_id: 2, role_id: None }] {
+            for timing in [Timing::OnTime, Timing::Late, Timing::Snoozed] {
+                let text = reminder_message(&target, Some(&tip("Sip through the day.")), timing).words();
+                assert!(text.contains("fluid limit, follow that instead"), "{text}");
+            }
+        }
     }
 }

@@ -758,7 +758,9 @@ async fn texts_read_well() {
         text(confirmation(&subscription)),
         "Daily hydration reminder set: I'll send you a DM every day at 07:30 (Europe/London).\n\
          Next reminder: <t:1777617000:F> (<t:1777617000:R>).\n\
-         Stop any time with `/remind off`."
+         Stop any time with `/remind off`.\n\
+         If you're on dialysis or have heart or kidney failure, or a doctor has given you a fluid limit, \
+         follow your kidney or heart team's advice on how much to drink rather than these reminders."
     );
     assert_eq!(
         text(show(Some(&subscription), &[], true)),
@@ -767,14 +769,15 @@ async fn texts_read_well() {
     assert_eq!(
         text(reminder_message(&subscription.target, Some(tip), Timing::OnTime)),
         format!(
-            "💧 Time for a glass of water.\n{tip_line}\n\
+            "💧 Time for a glass of water. (If a doctor has given you a fluid limit, follow that instead.)\n{tip_line}\n\
              Stop these with `/remind off`, or `/remind snooze` for a nudge later."
         )
     );
     assert_eq!(
         text(reminder_message(&channel, Some(tip), Timing::Late)),
         format!(
-            "<@&3> 💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.)\n\
+            "<@&3> 💧 Time for a glass of water. (This one is late: the bot was offline at the usual time.) \
+             (If a doctor has given you a fluid limit, follow that instead.)\n\
              {tip_line}\nAdmins can stop these with `/hydration off`."
         )
     );
