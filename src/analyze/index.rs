@@ -392,6 +392,21 @@ impl TermIndex {
         index.add_causes(catalogue);
         index.add_concepts(catalogue);
         index.add_lexicon(lexicon);
+        // Inflections of a spelling variant meet its canonical form ("urines" is "pees").
+        let mut scratch = String::new();
+        let mut inflected: Vec<(Box<str>, Key)> = Vec::new();
+        for (from, to) in &index.variants {
+            if from.len() < 4 {
+                continue;
+            }
+            stem_into(to, &mut scratch);
+            let Some(&key) = index.stems.get(scratch.as_str()) else { continue };
+            stem_into(from, &mut scratch);
+            inflected.push((scratch.as_str().into(), key));
+        }
+        for (stemmed, key) in inflected {
+            index.stems.entry(stemmed).or_insert(key);
+        }
         index.trailing = lexicon.negation_trailing.iter().map(|word| word.to_lowercase().into()).collect();
         index.people = lexicon.people.iter().map(|word| word.to_lowercase().into()).collect();
         index.speakers = lexicon.speakers.iter().map(|word| word.to_lowercase().into()).collect();
@@ -414,7 +429,9 @@ impl TermIndex {
         // word, so that every common word resolves in one or two lookups, without stemming.
         let mut scratch = String::new();
         for word in lexicon.common_words() {
-            if index.words.contains_key(word) {
+            // A spelling variant resolves to its canonical form, never through its own stem
+            // ("her" is "my", not a form of "he").
+            if index.words.contains_key(word) || index.variants.contains_key(word) {
                 continue;
             }
             stem_into(word, &mut scratch);
@@ -677,18 +694,33 @@ impl TermIndex {
                 ways
             })
             .collect();
-        // Every combination, up to MAX_PHRASE_VARIANTS, as a choice per word (an odometer).
+        // The phrase itself, then every variant with one word changed, so that a word with many
+        // variants ("cant") cannot crowd out another's ("my" → "her"); then combinations of
+        // changes, counted like an odometer, up to MAX_PHRASE_VARIANTS in all.
+        let mut picks: Vec<Vec<usize>> = vec![vec![0; choices.len()]];
+        for (slot, ways) in choices.iter().enumerate() {
+            for choice in 1..ways.len() {
+                let mut picked = vec![0; choices.len()];
+                picked[slot] = choice;
+                picks.push(picked);
+            }
+        }
         let mut picked = vec![0usize; choices.len()];
+        while picks.len() < MAX_PHRASE_VARIANTS {
+            let Some(slot) = (0..picked.len()).find(|&slot| picked[slot] + 1 < choices[slot].len()) else { break };
+            picked[slot] += 1;
+            picked[..slot].iter_mut().for_each(|choice| *choice = 0);
+            if picked.iter().filter(|&&choice| choice != 0).count() > 1 {
+                picks.push(picked.clone());
+            }
+        }
         let mut flat: Vec<&str> = Vec::new();
-        for _ in 0..MAX_PHRASE_VARIANTS {
+        for picked in picks.iter().take(MAX_PHRASE_VARIANTS) {
             flat.clear();
             for (slot, &choice) in picked.iter().enumerate() {
                 flat.extend(choices[slot][choice].iter().map(|word| &**word));
             }
             self.add_words(kind, text, &flat, &merge);
-            let Some(slot) = (0..picked.len()).find(|&slot| picked[slot] + 1 < choices[slot].len()) else { break };
-            picked[slot] += 1;
-            picked[..slot].iter_mut().for_each(|choice| *choice = 0);
         }
     }
 

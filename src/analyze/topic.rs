@@ -41,8 +41,8 @@ pub(super) struct Location {
 }
 
 impl Location {
-    /// Reads the topic phrases found in a message. A leg word inside a negation ("no pain down
-    /// my legs") places nothing, and a symptom counts only in a sentence that is not about
+    /// Reads the topic phrases found in a message. A leg or other site inside a negation ("no
+    /// pain down my legs", "no headache") places nothing, and a symptom counts only in a sentence that is not about
     /// another site ("lower back pain" is not a leg symptom).
     pub(super) fn new(
         index: &TermIndex,
@@ -92,7 +92,8 @@ impl Location {
             animal_subject |= whose == Owner::Animal;
             animals_legs[at] = payload.leg && whose == Owner::Animal;
             sentence_leg[sentence] |= payload.leg && !negated && !animals_legs[at];
-            sentence_other[sentence] |= payload.other_site || payload.pet;
+            // A denied site places nothing either: "no headache, just cramps" is about cramps.
+            sentence_other[sentence] |= (payload.other_site && !negated) || payload.pet;
         }
         let mut topic = Topic::default();
         for (at, found) in topic_found.iter().enumerate() {
@@ -115,6 +116,9 @@ impl Location {
             }
             if (found.start..found.end).any(|i| negated_by[i].is_some()) || animals_legs[at] {
                 payload.leg = false;
+            }
+            if (found.start..found.end).any(|i| negated_by[i].is_some()) {
+                payload.other_site = false;
             }
             topic = topic.union(payload);
         }
