@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::analyze::followups::{self, Answers};
 use crate::analyze::{Analysis, Analyzer, Evidence, MatchKind};
-use crate::knowledge::{Catalogue, Cause, Tip};
-use crate::reply::{Alert, Item, NoticeItem, Reply, ReplyKind, Section};
+use crate::knowledge::{Catalogue, Cause, Source, Tip};
+use crate::reply::{Alert, AnswerItem, Answered, FollowupItem, Item, NoticeItem, Reply, ReplyKind, Section};
 
 /// The longest text the bot analyzes, in bytes; longer input is refused with a clear error at
 /// the edges (batch lines, CLI arguments). Five times Discord's own 2,000-character limit.
@@ -91,15 +92,23 @@ impl Bot {
         }
     }
 
-    /// Analyzes a description and builds the reply.
+    /// Analyzes a description (or answers a question) and builds the reply.
     pub fn ask(&self, text: &str) -> Reply {
-        let analysis = self.analyzer.analyze(text);
-        self.analysis_reply(&analysis)
+        self.answer(text, &Answers::new()).reply
     }
 
-    /// Builds the reply for an analysis: red flags first, then likely causes, an overview or a
-    /// redirect.
-    pub fn analysis_reply(&self, analysis: &Analysis) -> Reply {
+    /// Answers a message with the answers given so far to follow-up questions: the analysis of
+    /// the text plus the answers, and the reply built from it with the follow-ups still worth
+    /// asking. Every front end (Discord, chat, `ask` in text or JSON) goes through here.
+    pub fn answer(&self, text: &str, answers: &Answers) -> Answered {
+        let analysis = self.analyzer.analyze_with(text, answers);
+        let reply = self.reply_for(&analysis, answers);
+        Answered { analysis, reply }
+    }
+
+    /// Builds the reply for an analysis: red flags first, then the answer to a topic question,
+    /// then likely causes, an overview or a redirect, and the follow-up questions.
+    fn reply_for(&self, analysis: &Analysis, answers: &Answers) -> Reply {
         let catalogue = self.catalogue();
         let alerts = analysis
             .red_flags
@@ -191,7 +200,55 @@ impl Bot {
         if analysis.on_topic || !analysis.red_flags.is_empty() {
             reply.notices = notices;
         }
+        self.add_answer_and_followups(&mut reply, analysis, answers);
         reply.with_alerts(alerts, catalogue)
+    }
+
+    /// Adds the answer to a topic question (first, before any analysis; alone when the message
+    /// describes nothing), the honest "I don't have an answer" for a question the catalogue
+    /// cannot answer, and the follow-up questions still worth asking.
+    fn add_answer_and_followups(&self, reply: &mut Reply, analysis: &Analysis, answers: &Answers) {
+        let catalogue = self.catalogue();
+        if let Some(found) = &analysis.question {
+            let faq = &catalogue.faqs[found.faq];
+            let mut sources: Vec<Source> = Vec::new();
+            for fact in &faq.facts {
+                if !sources.contains(&fact.source) {
+                    sources.push(fact.source.clone());
+                }
+            }
+            let mut section = Section::new(faq.question.clone());
+            section.body = Some(faq.answer.clone());
+            section.items = faq.facts.iter().map(tip_item).collect();
+            reply.sections.insert(0, section);
+            reply.answer = Some(AnswerItem {
+                id: faq.id.clone(),
+                question: faq.question.clone(),
+                text: faq.answer.clone(),
+                sources,
+            });
+            if analysis.causes.is_empty() && !analysis.describes {
+                // A question that describes nothing: the answer is the reply.
+                reply.kind = ReplyKind::Answer;
+                reply.title.clone_from(&faq.question);
+                reply.intro = None;
+                reply.sections.truncate(1);
+                "What the sources say".clone_into(&mut reply.sections[0].heading);
+            }
+        } else if analysis.asks && analysis.on_topic && reply.kind == ReplyKind::Overview {
+            "I don't have an answer to that".clone_into(&mut reply.title);
+            reply.intro = Some(format!(
+                "I don't have an answer to that question in my catalogue, and I won't guess. {}",
+                catalogue.guidance.overview
+            ));
+        }
+        reply.followups = followups::select(catalogue, analysis, answers)
+            .into_iter()
+            .map(|index| {
+                let followup = &catalogue.followups[index];
+                FollowupItem { id: followup.id.clone(), text: followup.text.clone() }
+            })
+            .collect();
     }
 
     /// The full card of one cause. `query` may be an id, a name, a synonym, or close to exactly

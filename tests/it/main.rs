@@ -8,6 +8,8 @@ mod deploy;
 mod discord;
 mod discord_replies;
 mod fake_discord;
+mod faq;
+mod followups;
 mod help_channels;
 mod notices;
 mod pg;
