@@ -201,6 +201,7 @@ impl Bot {
             reply.notices = notices;
         }
         self.add_answer_and_followups(&mut reply, analysis, answers);
+        reply.answered = answers.clone();
         reply.with_alerts(alerts, catalogue)
     }
 
@@ -246,7 +247,7 @@ impl Bot {
             .into_iter()
             .map(|index| {
                 let followup = &catalogue.followups[index];
-                FollowupItem { id: followup.id.clone(), text: followup.text.clone() }
+                FollowupItem { index, id: followup.id.clone(), text: followup.text.clone() }
             })
             .collect();
     }

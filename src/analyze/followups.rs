@@ -111,6 +111,45 @@ impl Answers {
     pub fn iter(&self) -> impl Iterator<Item = (usize, Answer)> + '_ {
         self.given.iter().copied()
     }
+
+    /// A compact form for button state: two characters per answer, the question's index in
+    /// base 36 and `y`, `n` or `u` ("0y4n"). `None` when an index is 36 or more.
+    pub fn encode(&self) -> Option<String> {
+        let mut out = String::with_capacity(2 * self.given.len());
+        for &(index, answer) in &self.given {
+            out.push(char::from_digit(u32::try_from(index).ok()?, 36)?);
+            out.push(match answer {
+                Answer::Yes => 'y',
+                Answer::No => 'n',
+                Answer::Unsure => 'u',
+            });
+        }
+        Some(out)
+    }
+
+    /// Reads [`Answers::encode`]'s form; `None` for anything else, or an index not below `count`
+    /// (the number of follow-up questions in the catalogue).
+    pub fn decode(text: &str, count: usize) -> Option<Answers> {
+        let bytes = text.as_bytes();
+        if !bytes.len().is_multiple_of(2) {
+            return None;
+        }
+        let mut answers = Answers::new();
+        for pair in bytes.chunks(2) {
+            let index = usize::try_from(char::from(pair[0]).to_digit(36)?).ok()?;
+            if index >= count {
+                return None;
+            }
+            let answer = match pair[1] {
+                b'y' => Answer::Yes,
+                b'n' => Answer::No,
+                b'u' => Answer::Unsure,
+                _ => return None,
+            };
+            answers.insert(index, answer);
+        }
+        Some(answers)
+    }
 }
 
 /// The description with the answers' sentences appended, each on a line of its own (a sentence
@@ -201,4 +240,28 @@ pub fn select(catalogue: &Catalogue, analysis: &Analysis, answers: &Answers) -> 
         chosen.push(index);
     }
     chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_encode_compactly_and_decode_strictly() {
+        let mut answers = Answers::new();
+        answers.insert(0, Answer::Yes);
+        answers.insert(13, Answer::No);
+        answers.insert(4, Answer::Unsure);
+        let encoded = answers.encode().expect("small indices");
+        assert_eq!(encoded, "0ydn4u");
+        assert_eq!(Answers::decode(&encoded, 20), Some(answers));
+        assert_eq!(Answers::decode("", 20), Some(Answers::new()));
+        assert_eq!(Answers::decode("dn", 13), None, "index past the catalogue");
+        assert_eq!(Answers::decode("0x", 20), None);
+        assert_eq!(Answers::decode("0", 20), None);
+        assert_eq!(Answers::decode("!y", 20), None);
+        let mut big = Answers::new();
+        big.insert(36, Answer::Yes);
+        assert_eq!(big.encode(), None);
+    }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 pub use json::{AnalysisJson, Answered, CauseJson, analysis_json, error_json};
 pub use text::render_text;
 
+use crate::analyze::followups::Answers;
 use crate::knowledge::{Catalogue, Source, Urgency};
 
 /// What a reply is about; front ends use it for colours, buttons and titles.
@@ -91,6 +92,9 @@ pub struct AnswerItem {
 /// A follow-up question offered under a reply, answered with yes, no or not sure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowupItem {
+    /// The question's index in the catalogue, for compact button state.
+    #[serde(skip)]
+    pub index: usize,
     /// The question's id, for answers.
     pub id: String,
     /// The question.
@@ -157,6 +161,10 @@ pub struct Reply {
     /// Follow-up questions to narrow the description down, at most three.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub followups: Vec<FollowupItem>,
+    /// The answers to follow-up questions this reply was built with, so a front end can carry
+    /// them in its buttons.
+    #[serde(skip)]
+    pub answered: Answers,
     /// The consult-a-professional guidance; private so that only [`Reply::new`] sets it.
     guidance: String,
     /// What to do in an emergency, set when an emergency alert is present.
@@ -176,6 +184,7 @@ impl Reply {
             sections: Vec::new(),
             answer: None,
             followups: Vec::new(),
+            answered: Answers::new(),
             guidance: catalogue.guidance.consult.clone(),
             emergency: None,
         }

@@ -148,7 +148,8 @@ fn files_with(name: &str, text: &str) -> Vec<(String, String)> {
                 dirs.push(path);
             } else {
                 let relative = path.strip_prefix(&root).expect("below root").to_string_lossy().replace('\\', "/");
-                let contents = if relative == name { text.to_owned() } else { std::fs::read_to_string(&path).expect("utf-8") };
+                let contents =
+                    if relative == name { text.to_owned() } else { std::fs::read_to_string(&path).expect("utf-8") };
                 files.push((relative, contents));
             }
         }

@@ -6,6 +6,7 @@ mod cli;
 mod console;
 mod deploy;
 mod discord;
+mod discord_followups;
 mod discord_replies;
 mod fake_discord;
 mod faq;
