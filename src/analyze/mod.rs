@@ -153,9 +153,10 @@ pub struct Analysis {
     pub asks: bool,
     /// The topic question the message asks, when it asks one the catalogue answers.
     pub question: Option<QuestionMatch>,
-    /// Whether the message tells of the writer's own (or someone's) situation: a person word
-    /// ("I", "my", "mum") in an on-topic message. A question that does not describe is
-    /// answered without a cause analysis.
+    /// Whether an on-topic message tells of someone's situation. For a message that asks a
+    /// catalogue question: a person word ("I", "my", "mum"), a cause term outside the question's
+    /// words, or a symptom and a leg outside them; a question that does not describe is
+    /// answered without a cause analysis. Any other on-topic message describes.
     pub describes: bool,
     /// The concepts affirmed in the message (indices into [`Catalogue::concepts`]), for the
     /// follow-up questions.

@@ -193,7 +193,10 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     } else {
         None
     };
-    let describes = on_topic && describes(index, &message, question.as_ref(), &cause_found, &topic_found);
+    // Only a question needs telling apart from a description: a message that asks nothing the
+    // catalogue answers describes whatever it says.
+    let describes =
+        on_topic && (question.is_none() || describes(index, &message, question.as_ref(), &cause_found, &topic_found));
     let concepts: Vec<u16> = (0..catalogue.concepts.len())
         .filter(|&concept| !signs.of(concept).is_empty())
         .filter_map(|concept| u16::try_from(concept).ok())
