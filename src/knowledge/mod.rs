@@ -8,6 +8,7 @@
 mod embedded;
 mod faq;
 mod load;
+pub mod lookup;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,11 +5,13 @@
 //! path can produce a reply without the consult-a-professional guidance, and every renderer
 //! prints it. Red-flag alerts are kept apart from the sections so that renderers put them first.
 
+pub mod compose;
 mod json;
 mod text;
 
 use serde::Serialize;
 
+pub use compose::TipsKind;
 pub use json::{AnalysisJson, Answered, CauseJson, analysis_json, error_json};
 pub use text::render_text;
 
