@@ -7,6 +7,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use crampbot::analyze::Analyzer;
+use crampbot::analyze::followups::{self, Answer, Answers};
 use crampbot::bot::Bot;
 use crampbot::cli::{Format, ask_batch};
 use crampbot::knowledge::Catalogue;
@@ -48,6 +49,24 @@ fn typical(c: &mut Criterion) {
     let analyzer = analyzer();
     let text = message(200);
     c.bench_function("analyze/typical_200_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
+    // The analysis with follow-up selection, as every reply does it.
+    let catalogue = Arc::clone(analyzer.catalogue());
+    let none = Answers::new();
+    c.bench_function("analyze/typical_200_chars_with_followups", |b| {
+        b.iter(|| {
+            let analysis = analyzer.analyze(black_box(&text));
+            followups::select(&catalogue, &analysis, &none)
+        });
+    });
+    // A thin message and one answer: the text plus the answer's sentence, then selection.
+    let mut answered = Answers::new();
+    answered.insert(catalogue.followup_index("calf_warm").expect("shipped"), Answer::Yes);
+    c.bench_function("analyze/thin_with_answer_and_followups", |b| {
+        b.iter(|| {
+            let analysis = analyzer.analyze_with(black_box("my left calf is swollen"), &answered);
+            followups::select(&catalogue, &analysis, &answered)
+        });
+    });
     let text = message(2_000);
     c.bench_function("analyze/discord_max_2000_chars", |b| b.iter(|| analyzer.analyze(black_box(&text))));
 }

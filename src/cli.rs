@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
+use crate::analyze::followups::{Answer, Answers};
 use crate::bot::{Bot, MAX_TEXT_BYTES};
 use crate::clock::SystemClock;
 use crate::config::Config;
@@ -49,6 +50,10 @@ pub enum Command {
         /// Read JSON Lines `{"id": ..., "text": "..."}` from stdin and answer each, in order.
         #[arg(long)]
         batch: bool,
+        /// An answer to a follow-up question, as `ID=yes`, `ID=no` or `ID=unsure`; repeat it for
+        /// each answer. The reply is what the text plus these answers give.
+        #[arg(long = "answer", value_name = "ID=ANSWER", conflicts_with = "batch")]
+        answers: Vec<String>,
         /// The description; several words are joined with spaces.
         #[arg(required_unless_present = "batch", conflicts_with = "batch")]
         text: Vec<String>,
@@ -98,17 +103,24 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let failures = ask_batch(&bot, format, stdin, stdout, &mut std::io::stderr().lock())?;
             Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Ask { format, text, .. } => {
+        Command::Ask { format, text, answers, .. } => {
             let text = text.join(" ");
             if text.len() > MAX_TEXT_BYTES {
                 return Err(format!("the text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()).into());
             }
+            let mut given = Answers::new();
+            for answer in &answers {
+                let (id, value) =
+                    answer.split_once('=').ok_or_else(|| format!("--answer {answer:?}: expected ID=yes|no|unsure"))?;
+                let (index, answer) = parse_answer(bot.catalogue(), id, value)?;
+                given.insert(index, answer);
+            }
+            let answered = bot.answer(&text, &given);
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
+                Format::Text => write!(stdout, "{}", render_text(&answered.reply))?,
                 Format::Json => {
-                    let analysis = bot.analyzer().analyze(&text);
-                    writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &analysis, bot.catalogue()))?)?;
+                    writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &answered, bot.catalogue()))?)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -285,15 +297,15 @@ pub fn ask_batch(
         if line.trim().is_empty() {
             continue;
         }
-        match parse_batch_line(&line) {
-            Ok((id, text)) => match format {
+        match parse_batch_line(bot.catalogue(), &line) {
+            Ok((id, text, answers)) => match format {
                 Format::Json => {
-                    let analysis = bot.analyzer().analyze(&text);
-                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &analysis, bot.catalogue()))?;
+                    let answered = bot.answer(&text, &answers);
+                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &answered, bot.catalogue()))?;
                     output.write_all(b"\n")?;
                 }
                 Format::Text => {
-                    let reply = render_text(&bot.ask(&text));
+                    let reply = render_text(&bot.answer(&text, &answers).reply);
                     if let Some(id) = &id {
                         writeln!(output, "== {id}")?;
                     }
@@ -314,19 +326,54 @@ pub fn ask_batch(
 
 type BatchLineError = (Option<Value>, String);
 
-fn parse_batch_line(line: &str) -> Result<(Option<Value>, String), BatchLineError> {
+/// An answer to a follow-up question, by the question's id and `yes`, `no` or `unsure`.
+fn parse_answer(catalogue: &Catalogue, id: &str, value: &str) -> Result<(usize, Answer), String> {
+    let index = catalogue.followup_index(id.trim()).ok_or_else(|| format!("unknown follow-up question {id:?}"))?;
+    let answer = Answer::parse(value).ok_or_else(|| format!("answer to {id:?} must be yes, no or unsure"))?;
+    Ok((index, answer))
+}
+
+/// The `answers` of a batch line: `{"<follow-up id>": "yes" | "no" | "unsure"}`.
+fn parse_answers(catalogue: &Catalogue, value: Option<Value>) -> Result<Answers, String> {
+    let mut answers = Answers::new();
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (id, value) in map {
+                let Value::String(value) = value else {
+                    return Err(format!("answer to {id:?} must be \"yes\", \"no\" or \"unsure\""));
+                };
+                let (index, answer) = parse_answer(catalogue, &id, &value)?;
+                answers.insert(index, answer);
+            }
+        }
+        Some(_) => return Err("`answers` must be an object like {\"calf_warm\": \"yes\"}".to_owned()),
+    }
+    Ok(answers)
+}
+
+fn parse_batch_line(catalogue: &Catalogue, line: &str) -> Result<(Option<Value>, String, Answers), BatchLineError> {
     let value: Value = serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
     let Value::Object(mut object) = value else {
         return Err((None, "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()));
     };
     let id = object.remove("id");
-    match object.remove("text") {
+    let answers = match parse_answers(catalogue, object.remove("answers")) {
+        Ok(answers) => answers,
+        Err(message) => return Err((id, message)),
+    };
+    let text = parse_text(object.remove("text")).map_err(|message| (id.clone(), message))?;
+    Ok((id, text, answers))
+}
+
+fn parse_text(text: Option<Value>) -> Result<String, String> {
+    match text {
         Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
-            Err((id, format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len())))
+            Err(format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()))
         }
-        Some(Value::String(text)) if text.trim().is_empty() => Err((id, "text is empty".to_owned())),
-        Some(Value::String(text)) => Ok((id, text)),
-        Some(_) => Err((id, "`text` must be a string".to_owned())),
-        None => Err((id, "no `text` field".to_owned())),
+        Some(Value::String(text)) if text.trim().is_empty() => Err("text is empty".to_owned()),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err("`text` must be a string".to_owned()),
+        None => Err("no `text` field".to_owned()),
     }
 }

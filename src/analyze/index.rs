@@ -179,6 +179,17 @@ pub struct CauseRef {
     pub names_cause: bool,
 }
 
+/// One phrase of one way of asking a topic question: question `faq`, way `way`, part `part`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaqPart {
+    /// Index into [`Catalogue::faqs`].
+    pub faq: u16,
+    /// Index into that question's ways.
+    pub way: u8,
+    /// Index into that way's parts.
+    pub part: u8,
+}
+
 /// A catalogue phrase as a sequence of keys, with what it means.
 #[derive(Debug, Clone)]
 pub struct Entry<P> {
@@ -342,6 +353,8 @@ pub struct TermIndex {
     /// Phrases that only sound like warning signs ("warm-up", "red wine"): their words are not
     /// signs.
     pub not_signs: Layer<()>,
+    /// The parts of the ways people ask the catalogue's topic questions (`faq.toml`).
+    pub faq: Layer<Vec<FaqPart>>,
     /// Words for people's legs ("my", "mum"): a leg with one of them just before it is a
     /// person's.
     pub people: std::collections::HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
@@ -392,6 +405,7 @@ impl TermIndex {
         index.add_causes(catalogue);
         index.add_concepts(catalogue);
         index.add_lexicon(lexicon);
+        index.add_faqs(catalogue);
         // Inflections of a spelling variant meet its canonical form ("urines" is "pees").
         let mut scratch = String::new();
         let mut inflected: Vec<(Box<str>, Key)> = Vec::new();
@@ -485,6 +499,24 @@ impl TermIndex {
                 self.add_phrase_variants(Kind::Concept, term, &catalogue.lexicon, |layers, entry| {
                     push_unique(&mut layers.concepts.entries[entry].payload, concept_index);
                 });
+            }
+        }
+    }
+
+    /// Adds the parts of every way of asking a topic question to the FAQ layer.
+    fn add_faqs(&mut self, catalogue: &Catalogue) {
+        for (faq_index, faq) in catalogue.faqs.iter().enumerate() {
+            for (way_index, way) in faq.ways.iter().enumerate() {
+                for (part_index, part) in way.iter().enumerate() {
+                    let reference = FaqPart {
+                        faq: u16::try_from(faq_index).unwrap_or(u16::MAX),
+                        way: u8::try_from(way_index).unwrap_or(u8::MAX),
+                        part: u8::try_from(part_index).unwrap_or(u8::MAX),
+                    };
+                    self.add_phrase(Kind::Faq, part, |layers, entry| {
+                        push_unique(&mut layers.faq.entries[entry].payload, reference);
+                    });
+                }
             }
         }
     }
@@ -755,6 +787,7 @@ impl TermIndex {
             Kind::Topic => self.topic.position(&keys),
             Kind::Negation => self.negation.position(&keys),
             Kind::NotSign => self.not_signs.position(&keys),
+            Kind::Faq => self.faq.position(&keys),
         };
         let entry = if let Some(entry) = existing {
             entry
@@ -767,6 +800,7 @@ impl TermIndex {
                 Kind::Topic => self.topic.insert(Entry { keys, words, text, payload: Topic::default() }),
                 Kind::Negation => self.negation.insert(Entry { keys, words, text, payload: NegationRoles::default() }),
                 Kind::NotSign => self.not_signs.insert(Entry { keys, words, text, payload: () }),
+                Kind::Faq => self.faq.insert(Entry { keys, words, text, payload: Vec::new() }),
             }
         };
         merge(self, entry);
@@ -816,6 +850,7 @@ enum Kind {
     Topic,
     Negation,
     NotSign,
+    Faq,
 }
 
 /// Reads measurements as words: a hot temperature ("38c", "95f") as "hot", a dose ("40mg") as

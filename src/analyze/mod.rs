@@ -16,6 +16,8 @@ pub mod negation;
 pub mod normalize;
 pub mod stem;
 
+pub mod followups;
+mod question;
 mod score;
 mod signs;
 mod topic;
@@ -118,6 +120,21 @@ pub struct NoticeMatch {
     pub evidence: Vec<Evidence>,
 }
 
+/// The topic question a message asks, when the catalogue answers it (`faq.toml`).
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionMatch {
+    /// Index into [`Catalogue::faqs`].
+    #[serde(skip)]
+    pub faq: usize,
+    /// The question's id.
+    pub id: String,
+    /// The token ranges of the parts that matched.
+    #[serde(skip)]
+    pub spans: Vec<(usize, usize)>,
+    /// The words that asked it.
+    pub evidence: Vec<Evidence>,
+}
+
 /// The analyzer's verdict on one message.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
@@ -131,6 +148,20 @@ pub struct Analysis {
     pub red_flags: Vec<RedFlagMatch>,
     /// Advice for the situation the message describes, in catalogue order.
     pub notices: Vec<NoticeMatch>,
+    /// Whether the message asks something (a question mark, or a clause that starts with a
+    /// question form such as "does" or "should").
+    pub asks: bool,
+    /// The topic question the message asks, when it asks one the catalogue answers.
+    pub question: Option<QuestionMatch>,
+    /// Whether an on-topic message tells of someone's situation. For a message that asks a
+    /// catalogue question: a person word ("I", "my", "mum"), a cause term outside the question's
+    /// words, or a symptom and a leg outside them; a question that does not describe is
+    /// answered without a cause analysis. Any other on-topic message describes.
+    pub describes: bool,
+    /// The concepts affirmed in the message (indices into [`Catalogue::concepts`]), for the
+    /// follow-up questions.
+    #[serde(skip)]
+    pub concepts: Vec<u16>,
 }
 
 /// At most this many causes are presented.
@@ -163,5 +194,14 @@ impl Analyzer {
     /// Analyzes one message. Any text is accepted; cost grows linearly with its length.
     pub fn analyze(&self, text: &str) -> Analysis {
         score::analyze(&self.catalogue, &self.index, text)
+    }
+
+    /// Analyzes a message with the answers given so far to follow-up questions: the text plus,
+    /// for each answer, the sentence its yes or no stands for (see [`followups::with_answers`]).
+    pub fn analyze_with(&self, text: &str, answers: &followups::Answers) -> Analysis {
+        if answers.is_empty() {
+            return self.analyze(text);
+        }
+        self.analyze(&followups::with_answers(&self.catalogue, text, answers))
     }
 }

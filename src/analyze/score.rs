@@ -3,9 +3,12 @@
 use super::index::{Found, NO_KEY, NegationRoles, Resolved, TermIndex, Topic};
 use super::negation;
 use super::normalize::{Boundary, Tokens, tokenize};
+use super::question;
 use super::signs::Signs;
 use super::topic::Location;
-use super::{Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, NoticeMatch, RedFlagMatch};
+use super::{
+    Analysis, CauseMatch, Evidence, Exclusion, MAX_CAUSES, MatchKind, NoticeMatch, QuestionMatch, RedFlagMatch,
+};
 use crate::knowledge::{CAUSE_IDS, Catalogue, Pattern, RED_FLAG_IDS, Strength};
 
 /// The smallest net weight for a cause to be shown: one moderate term, or two weak ones.
@@ -165,8 +168,54 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
             .iter()
             .any(|tally| tally.strong_term && tally.positive() - tally.negative >= Strength::Strong.weight());
     let on_topic = location.about_legs(cause_signal, strong_signal) || !red_flags.is_empty();
-    if !on_topic {
-        return Analysis { on_topic, causes: Vec::new(), excluded: Vec::new(), red_flags, notices: Vec::new() };
+    let asks = question::asks(text, &message.tokens);
+    // A question about legs is on our topic even when it speaks of them in doubt or denial
+    // ("how do I avoid calf cramps?", "should I be worried about leg cramps?").
+    let mentions_legs = topic_found.iter().any(|found| {
+        let topic = index.topic.entries[found.entry as usize].payload;
+        (topic.leg || topic.core_symptom) && !topic.other_site && !topic.animal
+    });
+    let question = if asks {
+        question::best_faq(catalogue, index, &message.resolved, &message.tokens)
+            .filter(|(faq, _)| on_topic || mentions_legs || !catalogue.faqs[*faq].needs_topic)
+            .map(|(faq, spans)| QuestionMatch {
+                faq,
+                spans: spans.iter().map(|found| (found.start, found.end)).collect(),
+                id: catalogue.faqs[faq].id.clone(),
+                evidence: spans
+                    .iter()
+                    .map(|found| {
+                        let entry = &index.faq.entries[found.entry as usize];
+                        message.evidence(found, &entry.text, &entry.words)
+                    })
+                    .collect(),
+            })
+    } else {
+        None
+    };
+    // Only a question needs telling apart from a description: a message that asks nothing the
+    // catalogue answers describes whatever it says.
+    let describes =
+        on_topic && (question.is_none() || describes(index, &message, question.as_ref(), &cause_found, &topic_found));
+    let concepts: Vec<u16> = (0..catalogue.concepts.len())
+        .filter(|&concept| !signs.of(concept).is_empty())
+        .filter_map(|concept| u16::try_from(concept).ok())
+        .collect();
+    // A question that describes nothing ("does magnesium help with cramps?") is answered, not
+    // analyzed: the words it asks about are its topic, not evidence of a cause.
+    if !on_topic || (question.is_some() && !describes) {
+        let notices = if on_topic { notices } else { Vec::new() };
+        return Analysis {
+            on_topic,
+            causes: Vec::new(),
+            excluded: Vec::new(),
+            red_flags,
+            notices,
+            asks,
+            question,
+            describes,
+            concepts,
+        };
     }
 
     let ranked = rank(&tallies);
@@ -185,7 +234,38 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
         .filter(|(cause, tally)| !tally.contrary.is_empty() && !ranked.iter().any(|(shown, _)| shown == cause))
         .map(|(cause, tally)| Exclusion { cause, id: CAUSE_IDS[cause], evidence: std::mem::take(&mut tally.contrary) })
         .collect();
-    Analysis { on_topic, causes, excluded, red_flags, notices }
+    Analysis { on_topic, causes, excluded, red_flags, notices, asks, question, describes, concepts }
+}
+
+/// Whether an on-topic message tells of someone's situation, beyond the topic question it
+/// asks: a person word ("I", "my", "mum"), a cause term that is not part of the question
+/// ("sciatica + statins, ... which one is it?"), or a symptom with a leg outside it ("calves ache
+/// and twitch when walking, normal?"). "Does magnesium help with cramps?" describes nothing.
+fn describes(
+    index: &TermIndex,
+    message: &Message<'_>,
+    question: Option<&QuestionMatch>,
+    cause_found: &[Found],
+    topic_found: &[Found],
+) -> bool {
+    let asked = |found: &Found| {
+        question
+            .is_some_and(|question| question.spans.iter().any(|&(start, end)| found.start < end && start < found.end))
+    };
+    let person = (0..message.tokens.tokens.len()).any(|i| {
+        let word = message.tokens.word(i);
+        index.speakers.contains(word) || index.people.contains(word)
+    });
+    let cause_term = cause_found.iter().any(|found| {
+        !asked(found)
+            && message.negation_of(found).is_none()
+            && !message.says_nothing(found)
+            && index.causes.entries[found.entry as usize].payload.iter().any(|reference| !reference.against)
+    });
+    let outside = |want: fn(&Topic) -> bool| {
+        topic_found.iter().any(|found| !asked(found) && want(&index.topic.entries[found.entry as usize].payload))
+    };
+    person || cause_term || (outside(|topic| topic.symptom) && outside(|topic| topic.leg))
 }
 
 /// The notices whose pattern the message's signs meet, in catalogue order.

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::Timestamp;
 
+use crate::analyze::followups::{Answer, Answers};
 use crate::bot::{Bot, MAX_TEXT_BYTES, Request, TipsKind};
 use crate::clock::Clock;
 use crate::reminders::store::{ReminderStore, StoreError, Target, TargetKey};
@@ -336,6 +337,7 @@ pub fn run_with<S: ReminderStore>(
     prompt: bool,
     runtime: &tokio::runtime::Handle,
 ) -> io::Result<()> {
+    let mut conversation: Option<Conversation> = None;
     if prompt {
         writeln!(output, "crampbot chat: describe what happens, or try /help. /quit leaves.")?;
         write!(output, "> ")?;
@@ -350,10 +352,37 @@ pub fn run_with<S: ReminderStore>(
             }
             Err(err) => return Err(err),
         };
+        // Answers to the follow-up questions just asked ("y", "n ?", "2 yes") continue the
+        // conversation; anything else starts a new one.
+        if let Some(conversation) = conversation.as_mut()
+            && let Some(given) = parse_followup_answers(&line, conversation.pending.len())
+        {
+            for (position, answer) in given {
+                if let Some(index) = bot.catalogue().followup_index(&conversation.pending[position]) {
+                    conversation.answers.insert(index, answer);
+                }
+            }
+            let answered = bot.answer(&conversation.text, &conversation.answers);
+            conversation.pending = answered.reply.followups.iter().map(|followup| followup.id.clone()).collect();
+            output.write_all(format!("{}\n", render_text(&answered.reply)).as_bytes())?;
+            if prompt {
+                write!(output, "> ")?;
+            }
+            output.flush()?;
+            continue;
+        }
         match parse(&line) {
             Line::Quit => break,
             Line::Blank => {}
+            Line::Request(Request::Ask(text)) => {
+                let answered = bot.answer(text, &Answers::new());
+                let pending: Vec<String> =
+                    answered.reply.followups.iter().map(|followup| followup.id.clone()).collect();
+                conversation = Some(Conversation { text: text.to_owned(), answers: Answers::new(), pending });
+                output.write_all(format!("{}\n", render_text(&answered.reply)).as_bytes())?;
+            }
             Line::Request(request) => {
+                conversation = None;
                 output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
             }
             Line::Remind(command) => {
@@ -373,9 +402,65 @@ pub fn run_with<S: ReminderStore>(
     output.flush()
 }
 
+/// A description being narrowed down: its text, the answers so far, and the follow-up
+/// questions just asked (by id, in the numbered order shown).
+struct Conversation {
+    text: String,
+    answers: Answers,
+    pending: Vec<String>,
+}
+
+/// Reads a line as answers to the `pending` numbered follow-up questions: one answer per
+/// question in order (`y n ?`, `yes, no`), or a number and an answer (`2 y`, `3n`). Answers
+/// are `y`/`yes`, `n`/`no` and `?`/`not sure`/`unsure`. Returns `(position, answer)` pairs,
+/// or `None` when the line is not answers (then it is a new message).
+pub fn parse_followup_answers(line: &str, pending: usize) -> Option<Vec<(usize, Answer)>> {
+    if pending == 0 {
+        return None;
+    }
+    let line = line.trim().to_ascii_lowercase().replace("not sure", "?");
+    let words: Vec<&str> = line.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return None;
+    }
+    // "2 y" or "2y": one numbered answer.
+    let numbered = match words.as_slice() {
+        [number, answer] => number.parse::<usize>().ok().zip(Answer::parse(answer)),
+        [one] => {
+            let split = one.find(|c: char| !c.is_ascii_digit()).unwrap_or(one.len());
+            let (number, answer) = one.split_at(split);
+            number.parse::<usize>().ok().zip(Answer::parse(answer))
+        }
+        _ => None,
+    };
+    if let Some((number, answer)) = numbered {
+        return (1..=pending).contains(&number).then(|| vec![(number - 1, answer)]);
+    }
+    if words.len() > pending {
+        return None;
+    }
+    words.iter().enumerate().map(|(position, word)| Answer::parse(word).map(|answer| (position, answer))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn followup_answers_parse_in_order_or_by_number() {
+        assert_eq!(parse_followup_answers("y", 3), Some(vec![(0, Answer::Yes)]));
+        assert_eq!(
+            parse_followup_answers("y n ?", 3),
+            Some(vec![(0, Answer::Yes), (1, Answer::No), (2, Answer::Unsure)])
+        );
+        assert_eq!(parse_followup_answers("no, not sure", 2), Some(vec![(0, Answer::No), (1, Answer::Unsure)]));
+        assert_eq!(parse_followup_answers("2 yes", 3), Some(vec![(1, Answer::Yes)]));
+        assert_eq!(parse_followup_answers("3n", 3), Some(vec![(2, Answer::No)]));
+        assert_eq!(parse_followup_answers("4 y", 3), None);
+        assert_eq!(parse_followup_answers("y y y y", 3), None);
+        assert_eq!(parse_followup_answers("my calf twitches", 3), None);
+        assert_eq!(parse_followup_answers("y", 0), None);
+    }
 
     #[test]
     fn free_text_is_a_description() {

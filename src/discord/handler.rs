@@ -27,6 +27,13 @@ use super::help_channels::{HelpDesk, NO_DATABASE};
 use super::logins::LoginBudget;
 use super::outbox::{Outbox, SendError};
 use super::render::{self, APOLOGY, ButtonAction};
+
+/// What someone other than the asker is told when they click a follow-up button.
+pub const NOT_THE_ASKER: &str =
+    "Only the person who asked can answer these questions. Ask your own question with /ask.";
+
+/// What the asker is told when the description can no longer be read (the message was deleted).
+pub const ORIGINAL_GONE: &str = "I can't see the message you asked in any more, so please ask again.";
 use super::watchdog::Pulse;
 use crate::bot::{Bot, MAX_CHOICE_CHARS, MAX_CHOICES, truncate_chars};
 use crate::clock::Clock;
@@ -489,11 +496,76 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
                 self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
                 return;
             }
+            Some(ButtonAction::Followup { answers, text }) => {
+                let result = self.on_followup(&component, answers, text).await;
+                self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
+                return;
+            }
             None => OwnedRequest::Help,
         };
         // Button answers go to the clicker alone, so that clicks do not fill the channel.
         let result = self.respond(&component.token, component.id, component.application_id, request, true).await;
         self.conclude(started, &result, component.application_id, &component.token, component.user.id).await;
+    }
+
+    /// A follow-up answer: the reply is worked out again from the description and the answers
+    /// in the button, and updated in place. The description is read again from the message the
+    /// reply answers (a mention or DM), or carried in the button (a slash command's reply); only
+    /// the person who asked may answer.
+    async fn on_followup(
+        &self,
+        component: &ComponentInteraction,
+        answers: crate::analyze::followups::Answers,
+        text: Option<String>,
+    ) -> Result<(), SendError> {
+        let known = self.bot.catalogue().followups.len();
+        let (asker, description) = match &text {
+            Some(text) => {
+                let asker = match component.message.interaction_metadata.as_deref() {
+                    Some(serenity::all::MessageInteractionMetadata::Command(meta)) => Some(meta.user.id),
+                    _ => None,
+                };
+                (asker, Some(text.clone()))
+            }
+            None => match (&component.message.referenced_message, self.me.get()) {
+                (Some(original), Some(&me)) => {
+                    (Some(original.author.id), Some(convert::strip_mentions(&original.content, me)))
+                }
+                _ => (None, None),
+            },
+        };
+        let private = |words: &str| CreateInteractionResponse::Message(render::interaction_text(words));
+        if asker.is_some_and(|asker| asker != component.user.id) {
+            tracing::debug!(outcome = "not_the_asker", "a follow-up clicked by someone else");
+            return self.outbox.interaction_response(component.id, &component.token, &private(NOT_THE_ASKER)).await;
+        }
+        let Some(description) = description.filter(|text| !text.trim().is_empty()) else {
+            return self.outbox.interaction_response(component.id, &component.token, &private(ORIGINAL_GONE)).await;
+        };
+        if answers.iter().any(|(index, _)| index >= known) {
+            return self.outbox.interaction_response(component.id, &component.token, &private(ORIGINAL_GONE)).await;
+        }
+        let bot = self.bot.clone();
+        let Ok(reply) = tokio::task::spawn_blocking(move || bot.answer(&description, &answers).reply).await else {
+            tracing::error!("the bot core failed");
+            return self.outbox.interaction_response(component.id, &component.token, &private(APOLOGY)).await;
+        };
+        let source = match &text {
+            Some(text) => render::AskedIn::Text(text),
+            None => render::AskedIn::Reference,
+        };
+        if let Some(update) = render::followup_update(&reply, source) {
+            return self
+                .outbox
+                .interaction_response(component.id, &component.token, &CreateInteractionResponse::UpdateMessage(update))
+                .await;
+        }
+        // Too long to update one message in place: the whole reply, to the asker alone.
+        let answer = render::interaction_messages_asked(&reply, true, source);
+        self.outbox
+            .interaction_response(component.id, &component.token, &CreateInteractionResponse::Message(answer.first))
+            .await?;
+        self.follow_up_all(component.application_id, &component.token, &answer.followups).await
     }
 
     async fn on_autocomplete(&self, command: CommandInteraction) {
@@ -585,6 +657,11 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         request: OwnedRequest,
         private: bool,
     ) -> Result<(), SendError> {
+        let asked_text = match &request {
+            OwnedRequest::Ask(text) => Some(text.clone()),
+            _ => None,
+        };
+        let asked = asked_text.as_deref().map_or(render::AskedIn::Nowhere, render::AskedIn::Text);
         let bot = self.bot.clone();
         let mut task = tokio::task::spawn_blocking(move || bot.handle(request.as_request()));
         let ready = if self.defer_after.is_zero() {
@@ -594,7 +671,9 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         };
         if let Some(result) = ready {
             let answer = match result {
-                Ok(reply) => render::interaction_messages(&reply, private || reply.kind == ReplyKind::NotFound),
+                Ok(reply) => {
+                    render::interaction_messages_asked(&reply, private || reply.kind == ReplyKind::NotFound, asked)
+                }
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
                     render::InteractionAnswer { first: render::interaction_text(APOLOGY), followups: Vec::new() }
@@ -608,7 +687,7 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private));
             self.outbox.interaction_response(id, token, &defer).await?;
             let answer = match task.await {
-                Ok(reply) => render::interaction_edit(&reply, private),
+                Ok(reply) => render::interaction_edit_asked(&reply, private, asked),
                 Err(err) => {
                     tracing::error!(error = ?err, "the bot core failed");
                     render::InteractionAnswer {

@@ -53,6 +53,8 @@ pub mod outbox;
 pub mod render;
 pub mod watchdog;
 
+pub use handler::{NOT_THE_ASKER, ORIGINAL_GONE};
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;

@@ -24,6 +24,7 @@ use serenity::model::application::ButtonStyle;
 use serenity::model::channel::{MessageFlags, MessageReference};
 use serenity::model::id::RoleId;
 
+use crate::analyze::followups::{Answer, Answers};
 use crate::bot::TipsKind;
 use crate::knowledge::Urgency;
 use crate::reminders::Snooze;
@@ -119,6 +120,26 @@ pub enum ButtonAction {
     Tips(TipsKind),
     /// Snooze the clicker's DM reminder (the button under each DM reminder).
     Snooze(Snooze),
+    /// Answer a follow-up question: the answers so far with this click's added, and where the
+    /// description is: `None` in the message the reply answers (a mention or DM), or the text
+    /// itself for a slash command's reply, which has no such message.
+    Followup {
+        /// The answers so far, this click's included.
+        answers: Answers,
+        /// The description, for a reply that has no message to read it from.
+        text: Option<String>,
+    },
+}
+
+/// Where a reply's description can be read again when a follow-up button is clicked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskedIn<'a> {
+    /// In the message the reply answers (its message reference).
+    Reference,
+    /// Nowhere but here: a slash command's option, carried in the buttons when it fits.
+    Text(&'a str),
+    /// Nowhere: no follow-up buttons (the questions are still shown).
+    Nowhere,
 }
 
 impl ButtonAction {
@@ -132,6 +153,14 @@ impl ButtonAction {
             ButtonAction::Tips(TipsKind::Treatment) => format!("{CUSTOM_ID_PREFIX}:tips:treatment"),
             ButtonAction::Snooze(Snooze::HalfHour) => format!("{CUSTOM_ID_PREFIX}:snooze:30"),
             ButtonAction::Snooze(Snooze::Hour) => format!("{CUSTOM_ID_PREFIX}:snooze:60"),
+            ButtonAction::Followup { answers, text } => {
+                // Indices below 36 always encode; the catalogue has far fewer questions.
+                let answers = answers.encode().unwrap_or_default();
+                match text {
+                    None => format!("{CUSTOM_ID_PREFIX}:fu:{answers}:r"),
+                    Some(text) => format!("{CUSTOM_ID_PREFIX}:fu:{answers}:t:{text}"),
+                }
+            }
         }
     }
 
@@ -146,6 +175,17 @@ impl ButtonAction {
             ("tips", "treatment") => Some(ButtonAction::Tips(TipsKind::Treatment)),
             ("snooze", "30") => Some(ButtonAction::Snooze(Snooze::HalfHour)),
             ("snooze", "60") => Some(ButtonAction::Snooze(Snooze::Hour)),
+            ("fu", state) => {
+                let (answers, source) = state.split_once(':')?;
+                // The question count is checked against the catalogue when the click is handled.
+                let answers = Answers::decode(answers, 36)?;
+                let text = match source.split_once(':') {
+                    None if source == "r" => None,
+                    Some(("t", text)) if !text.trim().is_empty() => Some(text.to_owned()),
+                    _ => return None,
+                };
+                Some(ButtonAction::Followup { answers, text })
+            }
             _ => None,
         }
     }
@@ -443,9 +483,21 @@ fn content(reply: &Reply) -> Vec<(Head, Vec<Part>)> {
             heading: Some(heading), lines: if lines.is_empty() { vec!["—".to_owned()] } else { lines }
         });
     }
+    if !reply.followups.is_empty() {
+        let lines = reply
+            .followups
+            .iter()
+            .enumerate()
+            .map(|(number, followup)| format!("{}. {}", number + 1, followup.text))
+            .collect();
+        parts.push(Part { heading: Some(FOLLOWUPS_HEADING.to_owned()), lines });
+    }
     embeds.push((Head { title, colour: colour(reply.top_urgency()) }, parts));
     embeds
 }
+
+/// The heading over follow-up questions in an embed.
+pub const FOLLOWUPS_HEADING: &str = "A few questions to narrow it down";
 
 /// Lays a reply out over messages (see [`ReplyPlan`]): the alerts first, each in its own embed,
 /// then the main embed with one or more fields per section. A section longer than a field goes
@@ -755,18 +807,58 @@ pub fn button_actions(reply: &Reply) -> Vec<(String, ButtonAction)> {
     actions
 }
 
-/// The action rows for a reply's buttons (see [`button_actions`]).
+/// The action rows for a reply's buttons (see [`button_actions`]), without follow-up buttons.
 pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
+    components_asked(reply, AskedIn::Nowhere)
+}
+
+/// The action rows for a reply's buttons: the follow-up questions' Yes / No / Not sure, one row
+/// per question, when the description can be read again on a click (see [`AskedIn`]), then the
+/// tips and causes buttons in the rows left.
+pub fn components_asked(reply: &Reply, asked: AskedIn<'_>) -> Vec<CreateActionRow> {
+    let followup_rows = followup_rows(reply, asked);
     let buttons: Vec<CreateButton> = button_actions(reply)
         .into_iter()
         .filter(|(_, action)| action.custom_id().len() <= limits::CUSTOM_ID)
+        .take(limits::BUTTONS_PER_ROW * (limits::ROWS - followup_rows.len()))
         .map(|(label, action)| {
             CreateButton::new(action.custom_id()).label(fit(&label, limits::BUTTON_LABEL)).style(
                 if matches!(action, ButtonAction::Cause(_)) { ButtonStyle::Primary } else { ButtonStyle::Secondary },
             )
         })
         .collect();
-    buttons.chunks(limits::BUTTONS_PER_ROW).map(|row| CreateActionRow::Buttons(row.to_vec())).collect()
+    let mut rows = followup_rows;
+    rows.extend(buttons.chunks(limits::BUTTONS_PER_ROW).map(|row| CreateActionRow::Buttons(row.to_vec())));
+    rows
+}
+
+/// One row per follow-up question: "1: Yes", "1: No", "1: Not sure", each carrying the
+/// answers so far plus its own. None when the state does not fit in a `custom_id`.
+fn followup_rows(reply: &Reply, asked: AskedIn<'_>) -> Vec<CreateActionRow> {
+    let text = match asked {
+        AskedIn::Nowhere => return Vec::new(),
+        AskedIn::Reference => None,
+        AskedIn::Text(text) => Some(text.to_owned()),
+    };
+    let mut rows = Vec::new();
+    for (number, followup) in reply.followups.iter().enumerate().take(limits::ROWS - 1) {
+        let mut buttons = Vec::new();
+        for (answer, label, style) in [
+            (Answer::Yes, "Yes", ButtonStyle::Primary),
+            (Answer::No, "No", ButtonStyle::Secondary),
+            (Answer::Unsure, "Not sure", ButtonStyle::Secondary),
+        ] {
+            let mut answers = reply.answered.clone();
+            answers.insert(followup.index, answer);
+            let custom_id = ButtonAction::Followup { answers, text: text.clone() }.custom_id();
+            if custom_id.len() > limits::CUSTOM_ID {
+                return Vec::new();
+            }
+            buttons.push(CreateButton::new(custom_id).label(format!("{}: {label}", number + 1)).style(style));
+        }
+        rows.push(CreateActionRow::Buttons(buttons));
+    }
+    rows
 }
 
 /// The channel messages for a reply, in order (see [`plan`]), each a reply to `reference` when
@@ -780,7 +872,8 @@ pub fn messages(reply: &Reply, reference: Option<&MessageReference>) -> Vec<Crea
         .map(|(index, embeds)| {
             let mut message = CreateMessage::new().embeds(embeds).allowed_mentions(no_mentions());
             if index == last {
-                message = message.components(components(reply));
+                let asked = if reference.is_some() { AskedIn::Reference } else { AskedIn::Nowhere };
+                message = message.components(components_asked(reply, asked));
             }
             if let Some(reference) = reference {
                 message = message.reference_message(reference.clone());
@@ -859,21 +952,47 @@ pub struct InteractionAnswer<First> {
 /// The response and follow-ups for a reply (see [`plan`]); `ephemeral` shows them to the user
 /// alone. The buttons go under the last message.
 pub fn interaction_messages(reply: &Reply, ephemeral: bool) -> InteractionAnswer<CreateInteractionResponseMessage> {
+    interaction_messages_asked(reply, ephemeral, AskedIn::Nowhere)
+}
+
+/// [`interaction_messages`], with follow-up buttons when the description can be read again.
+pub fn interaction_messages_asked(
+    reply: &Reply,
+    ephemeral: bool,
+    asked: AskedIn<'_>,
+) -> InteractionAnswer<CreateInteractionResponseMessage> {
     let mut planned = message_embeds(reply).into_iter();
     let first = planned.next().unwrap_or_default();
-    let followups = followups(reply, planned, ephemeral);
+    let followups = followups(reply, planned, ephemeral, asked);
     let mut response =
         CreateInteractionResponseMessage::new().embeds(first).allowed_mentions(no_mentions()).ephemeral(ephemeral);
     if followups.is_empty() {
-        response = response.components(components(reply));
+        response = response.components(components_asked(reply, asked));
     }
     InteractionAnswer { first: response, followups }
+}
+
+/// The update of the message whose follow-up button was clicked: the reply with the answers,
+/// in place, when it fits in one message (`None` otherwise: answer with a new message then).
+pub fn followup_update(reply: &Reply, asked: AskedIn<'_>) -> Option<CreateInteractionResponseMessage> {
+    let mut planned = message_embeds(reply);
+    if planned.len() != 1 {
+        return None;
+    }
+    let embeds = planned.pop().unwrap_or_default();
+    Some(
+        CreateInteractionResponseMessage::new()
+            .embeds(embeds)
+            .allowed_mentions(no_mentions())
+            .components(components_asked(reply, asked)),
+    )
 }
 
 fn followups(
     reply: &Reply,
     rest: impl ExactSizeIterator<Item = Vec<CreateEmbed>>,
     ephemeral: bool,
+    asked: AskedIn<'_>,
 ) -> Vec<CreateInteractionResponseFollowup> {
     let last = rest.len().saturating_sub(1);
     rest.enumerate()
@@ -882,7 +1001,7 @@ fn followups(
                 .embeds(embeds)
                 .allowed_mentions(no_mentions())
                 .ephemeral(ephemeral);
-            if index == last { followup.components(components(reply)) } else { followup }
+            if index == last { followup.components(components_asked(reply, asked)) } else { followup }
         })
         .collect()
 }
@@ -898,12 +1017,21 @@ pub fn interaction_text(text: &str) -> CreateInteractionResponseMessage {
 /// The edit that fills in a deferred interaction response, and the follow-ups after it
 /// (`ephemeral` as the deferral was).
 pub fn interaction_edit(reply: &Reply, ephemeral: bool) -> InteractionAnswer<EditInteractionResponse> {
+    interaction_edit_asked(reply, ephemeral, AskedIn::Nowhere)
+}
+
+/// [`interaction_edit`], with follow-up buttons when the description can be read again.
+pub fn interaction_edit_asked(
+    reply: &Reply,
+    ephemeral: bool,
+    asked: AskedIn<'_>,
+) -> InteractionAnswer<EditInteractionResponse> {
     let mut planned = message_embeds(reply).into_iter();
     let first = planned.next().unwrap_or_default();
-    let followups = followups(reply, planned, ephemeral);
+    let followups = followups(reply, planned, ephemeral, asked);
     let mut edit = EditInteractionResponse::new().embeds(first).allowed_mentions(no_mentions());
     if followups.is_empty() {
-        edit = edit.components(components(reply));
+        edit = edit.components(components_asked(reply, asked));
     }
     InteractionAnswer { first: edit, followups }
 }

@@ -125,7 +125,7 @@ struct RawCause {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTip {
+pub(super) struct RawTip {
     text: Spanned<String>,
     source: Spanned<String>,
     #[serde(default)]
@@ -179,7 +179,7 @@ enum RawTerm {
 }
 
 impl RawTerm {
-    fn text(&self) -> &str {
+    pub(super) fn text(&self) -> &str {
         match self {
             RawTerm::Plain(text) | RawTerm::Marked { term: text, .. } => text,
         }
@@ -356,13 +356,13 @@ const TIP_TAGS: [&str; 4] = ["drink_more", "stretch", "massage", "heat"];
 // ---- building --------------------------------------------------------------------------------
 
 /// Collects problems for one file at a time, turning byte offsets into line numbers.
-struct Checker {
+pub(super) struct Checker {
     problems: Vec<Problem>,
 }
 
-struct FileRef<'a> {
-    name: &'a str,
-    text: &'a str,
+pub(super) struct FileRef<'a> {
+    pub(super) name: &'a str,
+    pub(super) text: &'a str,
 }
 
 impl FileRef<'_> {
@@ -373,7 +373,7 @@ impl FileRef<'_> {
 }
 
 impl Checker {
-    fn at(&mut self, file: &FileRef<'_>, offset: usize, message: impl Into<String>) {
+    pub(super) fn at(&mut self, file: &FileRef<'_>, offset: usize, message: impl Into<String>) {
         self.problems.push(Problem {
             file: file.name.to_owned(),
             line: Some(file.line_of(offset)),
@@ -385,7 +385,7 @@ impl Checker {
         self.problems.push(Problem { file: file.to_owned(), line: None, message: message.into() });
     }
 
-    fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: &FileRef<'_>) -> Option<T> {
+    pub(super) fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: &FileRef<'_>) -> Option<T> {
         match toml::from_str::<T>(file.text) {
             Ok(value) => Some(value),
             Err(err) => {
@@ -400,7 +400,7 @@ impl Checker {
     }
 
     /// A string field that must say something.
-    fn text(&mut self, file: &FileRef<'_>, field: &str, value: &Spanned<String>) -> String {
+    pub(super) fn text(&mut self, file: &FileRef<'_>, field: &str, value: &Spanned<String>) -> String {
         let text = value.get_ref().trim();
         if text.is_empty() {
             self.at(file, value.span().start, format!("`{field}` is empty"));
@@ -408,7 +408,7 @@ impl Checker {
         text.to_owned()
     }
 
-    fn source(
+    pub(super) fn source(
         &mut self,
         file: &FileRef<'_>,
         sources: &BTreeMap<String, Source>,
@@ -425,7 +425,7 @@ impl Checker {
         found
     }
 
-    fn tips(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, raw: &[RawTip]) -> Vec<Tip> {
+    pub(super) fn tips(&mut self, file: &FileRef<'_>, sources: &BTreeMap<String, Source>, raw: &[RawTip]) -> Vec<Tip> {
         let mut tips = Vec::new();
         for tip in raw {
             let text = self.text(file, "text", &tip.text);
@@ -479,12 +479,12 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
         let name = file.0.as_str();
         match name {
             "sources.toml" | "red_flags.toml" | "notices.toml" | "guidance.toml" | "hydration.toml" | "lexicon.toml"
-            | "common_words.txt" => {
+            | "common_words.txt" | "faq.toml" | "followups.toml" => {
                 by_kind.insert(name, file);
             }
             _ if name.starts_with("causes/")
                 && std::path::Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml")) => cause_files.push(file),
-            _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, notices.toml, guidance.toml, hydration.toml, lexicon.toml and common_words.txt"),
+            _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, notices.toml, guidance.toml, hydration.toml, lexicon.toml, faq.toml, followups.toml and common_words.txt"),
         }
     }
     let file_ref = |kind: &str| by_kind.get(kind).map(|(name, text)| FileRef { name, text });
@@ -650,6 +650,14 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
         (Some(_), None) => {}
     }
 
+    // faq.toml and followups.toml are optional: a catalogue may answer no questions.
+    let faqs = file_ref("faq.toml")
+        .map(|file| super::faq::build_faqs(&mut check, &file, &sources, &causes))
+        .unwrap_or_default();
+    let followups = file_ref("followups.toml")
+        .map(|file| super::faq::build_followups(&mut check, &file, &causes, &concepts, &red_flags))
+        .unwrap_or_default();
+
     if !check.problems.is_empty() {
         return Err(LoadError::Invalid(check.problems));
     }
@@ -664,6 +672,8 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
             hydration_tips,
             lexicon,
             sources,
+            faqs,
+            followups,
         }),
         // Unreachable in practice: a missing or unparsable file has already been reported.
         _ => Err(LoadError::Invalid(vec![Problem {

@@ -6,7 +6,9 @@
 //! the shipped catalogue and an operator's folder go through exactly the same checks.
 
 mod embedded;
+mod faq;
 mod load;
+pub mod lookup;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -62,6 +64,57 @@ pub struct Catalogue {
     pub lexicon: Lexicon,
     /// Every source that tips and red flags may cite, by id.
     pub sources: BTreeMap<String, Source>,
+    /// Topic questions the catalogue answers (`faq.toml`), in file order.
+    pub faqs: Vec<Faq>,
+    /// Follow-up questions the bot may ask to narrow a description down (`followups.toml`).
+    pub followups: Vec<Followup>,
+}
+
+/// A topic question the catalogue answers ("does magnesium help?"), with its sources.
+#[derive(Debug, Clone)]
+pub struct Faq {
+    /// Stable id, for JSON and tests.
+    pub id: String,
+    /// The question as a heading ("Does magnesium help with cramps?").
+    pub question: String,
+    /// The ways people ask it: each way is one or more phrases that must all be in the message
+    /// (`"how long + last"`), matched like every other catalogue phrase (stems, typos).
+    pub ways: Vec<Vec<String>>,
+    /// The short answer.
+    pub answer: String,
+    /// The facts behind the answer, each with its source.
+    pub facts: Vec<Tip>,
+    /// Related causes (indices into [`Catalogue::causes`]).
+    pub causes: Vec<usize>,
+    /// Whether the question is answered only in a message about legs or muscles: "does alcohol
+    /// help with stress?" is not asking about cramps, "is quinine safe?" is.
+    pub needs_topic: bool,
+    /// Whether the question is about a named thing (a supplement, a medicine, a drink): it
+    /// wins over a general question the same message also matches ("is quinine safe for night
+    /// cramps?" is about quinine, not night cramps).
+    pub specific: bool,
+}
+
+/// A yes/no question the bot may ask after an analysis. A yes adds an affirmed sentence built
+/// from catalogue words to the description, a no a denied one, so the existing scoring and
+/// red-flag rules decide what the answer means.
+#[derive(Debug, Clone)]
+pub struct Followup {
+    /// Stable id, used in answers (`"answers": {"calf_warm": "yes"}`) and button state.
+    pub id: String,
+    /// The question as the user reads it.
+    pub text: String,
+    /// The sentence a yes adds to the description.
+    pub yes: String,
+    /// The sentence a no adds to the description.
+    pub no: String,
+    /// The red flag this question screens for, if any (index into [`Catalogue::red_flags`]).
+    pub screens: Option<usize>,
+    /// Concepts (indices into [`Catalogue::concepts`]) that make a screening question due when
+    /// one of them is affirmed and the red flag is not raised.
+    pub when: Vec<usize>,
+    /// Causes a yes points to (indices into [`Catalogue::causes`]).
+    pub causes: Vec<usize>,
 }
 
 /// One cause of calf twitching or hamstring cramps.
@@ -394,5 +447,10 @@ impl Catalogue {
     /// The red flag with this id.
     pub fn red_flag(&self, id: &str) -> Option<&RedFlag> {
         self.red_flags.iter().find(|flag| flag.id == id)
+    }
+
+    /// The index of the follow-up question with this id.
+    pub fn followup_index(&self, id: &str) -> Option<usize> {
+        self.followups.iter().position(|followup| followup.id == id)
     }
 }

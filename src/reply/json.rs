@@ -1,13 +1,29 @@
 //! The JSON renderer: the analysis contract of `crampbot ask --format json` (see DESIGN.md).
+//!
+//! It renders what the bot core answered ([`Answered`]: the analysis and the [`Reply`] built
+//! from it by `Bot::answer`), so the JSON carries the same notices, answer, follow-ups and
+//! guidance as every other front end, not a copy made beside it.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::{AnswerItem, FollowupItem, NoticeItem, Reply};
 use crate::analyze::{Analysis, Evidence, Exclusion, RedFlagMatch};
-use crate::knowledge::{Catalogue, Source};
+use crate::knowledge::Catalogue;
+
+/// What the bot core answered one message with: the analysis (for the contract's causes and
+/// evidence) and the reply every front end renders.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The analysis of the text plus the answers given.
+    pub analysis: Analysis,
+    /// The reply built from it.
+    pub reply: Reply,
+}
 
 /// One analysis in the contract's shape, ready to serialize: `id` first (when there is one),
-/// causes with their display names, and the consult-a-professional `guidance`.
+/// causes with their display names, the answer and follow-ups, and the consult-a-professional
+/// `guidance`.
 #[derive(Debug, Serialize)]
 pub struct AnalysisJson<'a> {
     /// The caller's id, echoed.
@@ -23,7 +39,11 @@ pub struct AnalysisJson<'a> {
     pub red_flags: &'a [RedFlagMatch],
     /// Advice for the situation described (a statin user with muscle pain, dialysis, a fresh
     /// injury), in catalogue order.
-    pub notices: Vec<NoticeJson<'a>>,
+    pub notices: &'a [NoticeItem],
+    /// The topic question answered, or null.
+    pub answer: Option<&'a AnswerItem>,
+    /// Follow-up questions, at most three; empty when none is needed.
+    pub followups: &'a [FollowupItem],
     /// The guidance every answer carries.
     pub guidance: &'a str,
 }
@@ -41,21 +61,9 @@ pub struct CauseJson<'a> {
     pub evidence: &'a [Evidence],
 }
 
-/// A notice in the contract's shape.
-#[derive(Debug, Serialize)]
-pub struct NoticeJson<'a> {
-    /// The notice's id.
-    pub id: &'a str,
-    /// Short headline.
-    pub title: &'a str,
-    /// The advice.
-    pub text: &'a str,
-    /// Where it comes from.
-    pub sources: &'a [Source],
-}
-
-/// One analysis as the contract's JSON object, echoing `id` when there is one.
-pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogue: &'a Catalogue) -> AnalysisJson<'a> {
+/// One answer as the contract's JSON object, echoing `id` when there is one.
+pub fn analysis_json<'a>(id: Option<&'a Value>, answered: &'a Answered, catalogue: &'a Catalogue) -> AnalysisJson<'a> {
+    let Answered { analysis, reply } = answered;
     AnalysisJson {
         id,
         on_topic: analysis.on_topic,
@@ -71,15 +79,10 @@ pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogu
             .collect(),
         excluded: &analysis.excluded,
         red_flags: &analysis.red_flags,
-        notices: analysis
-            .notices
-            .iter()
-            .map(|found| {
-                let notice = &catalogue.notices[found.notice];
-                NoticeJson { id: &notice.id, title: &notice.title, text: &notice.text, sources: &notice.sources }
-            })
-            .collect(),
-        guidance: &catalogue.guidance.consult,
+        notices: &reply.notices,
+        answer: reply.answer.as_ref(),
+        followups: &reply.followups,
+        guidance: reply.guidance(),
     }
 }
 

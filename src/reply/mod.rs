@@ -5,14 +5,17 @@
 //! path can produce a reply without the consult-a-professional guidance, and every renderer
 //! prints it. Red-flag alerts are kept apart from the sections so that renderers put them first.
 
+pub mod compose;
 mod json;
 mod text;
 
 use serde::Serialize;
 
-pub use json::{AnalysisJson, CauseJson, NoticeJson, analysis_json, error_json};
+pub use compose::TipsKind;
+pub use json::{AnalysisJson, Answered, CauseJson, analysis_json, error_json};
 pub use text::render_text;
 
+use crate::analyze::followups::Answers;
 use crate::knowledge::{Catalogue, Source, Urgency};
 
 /// What a reply is about; front ends use it for colours, buttons and titles.
@@ -39,6 +42,8 @@ pub enum ReplyKind {
     NotFound,
     /// A daily hydration reminder.
     Reminder,
+    /// The answer to a topic question ("does magnesium help?") that describes nothing.
+    Answer,
 }
 
 /// A red-flag alert, shown before everything else.
@@ -71,6 +76,31 @@ pub struct NoticeItem {
     pub text: String,
     /// Where it comes from.
     pub sources: Vec<Source>,
+}
+
+/// The answer to a topic question from `faq.toml`, shown before the analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerItem {
+    /// The question's id.
+    pub id: String,
+    /// The question, as a heading.
+    pub question: String,
+    /// The short answer.
+    pub text: String,
+    /// Where the facts behind it come from, each once.
+    pub sources: Vec<Source>,
+}
+
+/// A follow-up question offered under a reply, answered with yes, no or not sure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowupItem {
+    /// The question's index in the catalogue, for compact button state.
+    #[serde(skip)]
+    pub index: usize,
+    /// The question's id, for answers.
+    pub id: String,
+    /// The question.
+    pub text: String,
 }
 
 /// One line of a section, with the source that backs it when it makes a health claim.
@@ -126,6 +156,17 @@ pub struct Reply {
     pub intro: Option<String>,
     /// The body.
     pub sections: Vec<Section>,
+    /// The topic question answered, if the message asked one the catalogue answers; its text
+    /// is also the first section, so every renderer shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerItem>,
+    /// Follow-up questions to narrow the description down, at most three.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<FollowupItem>,
+    /// The answers to follow-up questions this reply was built with, so a front end can carry
+    /// them in its buttons.
+    #[serde(skip)]
+    pub answered: Answers,
     /// The consult-a-professional guidance; private so that only [`Reply::new`] sets it.
     guidance: String,
     /// What to do in an emergency, set when an emergency alert is present.
@@ -143,6 +184,9 @@ impl Reply {
             title: title.into(),
             intro: None,
             sections: Vec::new(),
+            answer: None,
+            followups: Vec::new(),
+            answered: Answers::new(),
             guidance: catalogue.guidance.consult.clone(),
             emergency: None,
         }

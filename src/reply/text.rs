@@ -58,6 +58,15 @@ pub fn render_text(reply: &Reply) -> String {
             }
         }
     }
+    if !reply.followups.is_empty() {
+        let _ = writeln!(out, "\n## {FOLLOWUPS_HEADING}");
+        for (number, followup) in reply.followups.iter().enumerate() {
+            let _ = writeln!(out, "{}. {}", number + 1, followup.text);
+        }
+    }
     let _ = writeln!(out, "\n{}", reply.guidance());
     out
 }
+
+/// The heading over follow-up questions.
+pub const FOLLOWUPS_HEADING: &str = "A few questions to narrow it down (answer yes, no or not sure)";

@@ -98,8 +98,8 @@ fn a_cramp_over_ten_minutes_and_spasms_after_a_wound_get_their_nhs_advice() {
 
 #[test]
 fn notices_are_in_the_json_contract() {
-    let analysis = bot().analyzer().analyze("on dialysis and my calves cramp");
-    let json = serde_json::to_value(analysis_json(None, &analysis, bot().catalogue())).unwrap();
+    let answered = bot().answer("on dialysis and my calves cramp", &crampbot::analyze::followups::Answers::new());
+    let json = serde_json::to_value(analysis_json(None, &answered, bot().catalogue())).unwrap();
     let notices = json["notices"].as_array().expect("a notices array");
     assert_eq!(notices[0]["id"], "fluid_limit");
     assert!(notices[0]["sources"][0]["url"].as_str().unwrap().starts_with("https://"));

@@ -2,8 +2,9 @@
 
 use proptest::prelude::*;
 
+use crampbot::analyze::followups::Answers;
 use crampbot::bot::{Request, TipsKind};
-use crampbot::reply::{ReplyKind, analysis_json, render_text};
+use crampbot::reply::{Answered, ReplyKind, analysis_json, render_text};
 
 use crate::support::bot;
 
@@ -92,9 +93,9 @@ fn autocomplete_finds_causes_from_typos_and_synonyms() {
 
 #[test]
 fn json_output_follows_the_contract() {
-    let analysis = bot().analyzer().analyze("on furosimide and my calves twitch all nite");
+    let answered = bot().answer("on furosimide and my calves twitch all nite", &Answers::new());
     let id = serde_json::json!("d1");
-    let json = serde_json::to_value(analysis_json(Some(&id), &analysis, bot().catalogue())).expect("serializes");
+    let json = serde_json::to_value(analysis_json(Some(&id), &answered, bot().catalogue())).expect("serializes");
     assert_eq!(json["id"], "d1");
     assert_eq!(json["on_topic"], true);
     assert_eq!(json["causes"][0]["id"], "medication_side_effects");
@@ -106,6 +107,8 @@ fn json_output_follows_the_contract() {
     assert_eq!(evidence["distance"], 1);
     assert!(json["excluded"].is_array() && json["red_flags"].is_array());
     assert!(json["guidance"].is_string());
+    assert_eq!(json["answer"], serde_json::Value::Null, "a description asks nothing");
+    assert!(json["followups"].is_array());
 }
 
 proptest! {
@@ -114,9 +117,13 @@ proptest! {
     /// Any input, hostile or random, gets a reply with the guidance, and nothing panics.
     #[test]
     fn any_input_gets_the_guidance(text in "\\PC{0,300}") {
-        let reply = bot().ask(&text);
+        let answered = bot().answer(&text, &Answers::new());
+        let reply = answered.reply;
         prop_assert!(!reply.guidance().is_empty());
         prop_assert!(render_text(&reply).contains(reply.guidance()));
+        let json = serde_json::to_value(analysis_json(None, &Answered { analysis: answered.analysis, reply: reply.clone() }, bot().catalogue())).unwrap();
+        prop_assert_eq!(json["guidance"].as_str(), Some(reply.guidance()));
+        prop_assert!(json["followups"].as_array().is_some_and(|followups| followups.len() <= 3));
         let analysis = bot().analyzer().analyze(&text);
         prop_assert!(analysis.causes.len() <= 3);
         prop_assert!(analysis.on_topic || (analysis.causes.is_empty() && analysis.red_flags.is_empty()));

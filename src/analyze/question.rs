@@ -1,0 +1,146 @@
+//! Questions: whether a message asks something, and which topic question of the catalogue
+//! (`faq.toml`) it asks.
+//!
+//! A message asks when it has a question mark, or when a clause starts with a question form
+//! ("does", "is", "should", "can", "how", "what", "why", "when should", ...). Which question it
+//! asks comes from the FAQ layer of the term index, so the ways of asking are matched with the
+//! same normalizer, stems and typo tolerance as every other catalogue phrase. A way of asking may
+//! have several parts ("how long + last"), all of which must be in the message; the question
+//! whose best way covers the most words wins, ties going to the one with more ways matched, then
+//! to the catalogue's order.
+
+use super::index::{Found, Resolved, TermIndex};
+use super::normalize::{Boundary, Tokens};
+use crate::knowledge::Catalogue;
+
+/// Words that make a question when they start a clause.
+const QUESTION_STARTS: [&str; 24] = [
+    "does",
+    "do",
+    "is",
+    "are",
+    "should",
+    "can",
+    "could",
+    "will",
+    "would",
+    "how",
+    "what",
+    "whats",
+    "why",
+    "which",
+    "any",
+    "anyone",
+    "anybody",
+    "wondering",
+    "wonder",
+    "hows",
+    "shall",
+    "am",
+    "isnt",
+    "doesnt",
+];
+
+/// Words after "when" or "where" that make a question ("when should I ..."), not a time ("when
+/// I walk ...").
+const AFTER_WHEN: [&str; 12] =
+    ["should", "do", "does", "is", "can", "will", "to", "would", "must", "are", "could", "shall"];
+
+/// Words that ask for an answer wherever they are ("I'm scared it's MND", "wondering if ...").
+const ASKING_WORDS: [&str; 8] = ["wondering", "scared", "worried", "afraid", "terrified", "curious", "advice", "tips"];
+
+/// Whether the message asks something.
+pub(super) fn asks(text: &str, tokens: &Tokens) -> bool {
+    if text.contains('?') {
+        return true;
+    }
+    let count = tokens.tokens.len();
+    (0..count).any(|i| {
+        if ASKING_WORDS.contains(&tokens.word(i)) {
+            return true;
+        }
+        let starts_clause = i == 0 || tokens.tokens[i].boundary >= Boundary::Clause;
+        if !starts_clause {
+            return false;
+        }
+        let word = tokens.word(i);
+        if QUESTION_STARTS.contains(&word) {
+            return true;
+        }
+        (word == "when" || word == "where") && i + 1 < count && AFTER_WHEN.contains(&tokens.word(i + 1))
+    })
+}
+
+/// The topic question the message asks, with the tokens of the parts that matched.
+pub(super) fn best_faq(
+    catalogue: &Catalogue,
+    index: &TermIndex,
+    resolved: &[Resolved],
+    tokens: &Tokens,
+) -> Option<(usize, Vec<Found>)> {
+    if catalogue.faqs.is_empty() {
+        return None;
+    }
+    let found = index.faq.find_overlapping(resolved, tokens);
+    if found.is_empty() {
+        return None;
+    }
+    // For each question and way, which parts are present and the words they cover.
+    // (specific, words, ways matched, faq): the first question wins a tie.
+    let mut best: Option<(bool, usize, usize, usize)> = None;
+    let mut best_spans: Vec<Found> = Vec::new();
+    // Only the questions with at least one part in the message.
+    let mut candidates: Vec<usize> = found
+        .iter()
+        .flat_map(|hit| index.faq.entries[hit.entry as usize].payload.iter().map(|part| usize::from(part.faq)))
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    for faq_index in candidates {
+        let Some(faq) = catalogue.faqs.get(faq_index) else { continue };
+        let mut faq_words = 0usize;
+        let mut ways_matched = 0usize;
+        let mut spans: Vec<Found> = Vec::new();
+        for (way_index, way) in faq.ways.iter().enumerate() {
+            let mut words = 0usize;
+            let mut way_spans = Vec::new();
+            let complete = (0..way.len()).all(|part_index| {
+                let hit = found.iter().filter(|hit| {
+                    index.faq.entries[hit.entry as usize].payload.iter().any(|part| {
+                        usize::from(part.faq) == faq_index
+                            && usize::from(part.way) == way_index
+                            && usize::from(part.part) == part_index
+                    })
+                });
+                match hit.max_by_key(|hit| hit.end - hit.start) {
+                    Some(hit) => {
+                        words += hit.end - hit.start;
+                        way_spans.push(*hit);
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if complete {
+                ways_matched += 1;
+                if words > faq_words {
+                    faq_words = words;
+                    spans = way_spans;
+                }
+            }
+        }
+        if ways_matched == 0 {
+            continue;
+        }
+        let rank = (faq.specific, faq_words, ways_matched);
+        let better = match best {
+            None => true,
+            Some((specific, words, ways, _)) => rank > (specific, words, ways),
+        };
+        if better {
+            best = Some((faq.specific, faq_words, ways_matched, faq_index));
+            best_spans = spans;
+        }
+    }
+    best.map(|(_, _, _, faq)| (faq, best_spans))
+}
