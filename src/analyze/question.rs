@@ -49,6 +49,11 @@ const AFTER_WHEN: [&str; 12] =
 /// Words that ask for an answer wherever they are ("I'm scared it's MND", "wondering if ...").
 const ASKING_WORDS: [&str; 8] = ["wondering", "scared", "worried", "afraid", "terrified", "curious", "advice", "tips"];
 
+/// Whether a word starts a question when it starts a clause ("should" in "should I ...").
+pub(super) fn starts_question(word: &str) -> bool {
+    QUESTION_STARTS.contains(&word)
+}
+
 /// Whether the message asks something.
 pub(super) fn asks(text: &str, tokens: &Tokens) -> bool {
     if text.contains('?') {

@@ -252,9 +252,15 @@ fn describes(
         question
             .is_some_and(|question| question.spans.iter().any(|&(start, end)| found.start < end && start < found.end))
     };
-    let person = (0..message.tokens.tokens.len()).any(|i| {
-        let word = message.tokens.word(i);
-        index.speakers.contains(word) || index.people.contains(word)
+    // Someone's situation: the speaker ("I get", "I'm 72"), except as the asker of "should I",
+    // "can I", or another person ("my mum is on ..."). A bare "my" does not: "does magnesium
+    // help with my cramps?" asks in general; "my calf cramps" still describes through its
+    // symptom and leg below.
+    let tokens = &message.tokens;
+    let person = (0..tokens.tokens.len()).any(|i| {
+        let word = tokens.word(i);
+        let asking = i > 0 && super::question::starts_question(tokens.word(i - 1));
+        (index.speakers.contains(word) && !asking) || (index.people.contains(word) && !matches!(word, "my" | "both"))
     });
     let cause_term = cause_found.iter().any(|found| {
         !asked(found)

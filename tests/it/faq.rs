@@ -87,6 +87,26 @@ fn a_question_that_describes_nothing_is_answered_not_analyzed() {
 }
 
 #[test]
+fn the_asker_and_a_bare_my_do_not_make_a_question_a_description() {
+    for text in [
+        "does magnesium help with my cramps?",
+        "can I take magnesium for my cramps?",
+        "should i try magnesium for my cramps",
+    ] {
+        let json = json_for(text);
+        assert_eq!(json["answer"]["id"], "magnesium", "{text}");
+        assert_eq!(json["causes"], serde_json::json!([]), "the asked word is not evidence: {text}");
+    }
+    // Someone's situation still describes: the speaker, or another person.
+    for text in
+        ["I'm 70 and take magnesium, does it help cramps?", "my mum is on bendroflumethiazide, does that cause cramps?"]
+    {
+        let json = json_for(text);
+        assert_ne!(json["causes"], serde_json::json!([]), "{text}");
+    }
+}
+
+#[test]
 fn a_question_that_also_describes_gets_the_answer_and_the_analysis() {
     let json = json_for("is it bad that my calf twitches since I started statins?");
     assert_eq!(json["answer"]["id"], "statins");
