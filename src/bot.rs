@@ -13,6 +13,11 @@ use crate::reply::{Alert, Item, NoticeItem, Reply, ReplyKind, Section};
 /// the edges (batch lines, CLI arguments). Five times Discord's own 2,000-character limit.
 pub const MAX_TEXT_BYTES: usize = 10_000;
 
+/// The longest cause query searched, in characters (Discord's own limit on an option's choice):
+/// the longest cause name is far shorter, so a longer query is cut here before any similarity
+/// is computed.
+pub const MAX_CAUSE_QUERY_CHARS: usize = 100;
+
 /// At most this many autocomplete choices: Discord's own limit.
 pub const MAX_CHOICES: usize = 25;
 
@@ -198,6 +203,7 @@ impl Bot {
     /// one cause (a typo such as "sciatca"); anything else gets a not-found reply with
     /// suggestions.
     pub fn cause_card(&self, query: &str) -> Reply {
+        let query = clip_chars(query, MAX_CAUSE_QUERY_CHARS);
         let catalogue = self.catalogue();
         let Some(cause) = self.resolve_cause(query).or_else(|| self.only_close_cause(query)) else {
             let mut reply = Reply::new(ReplyKind::NotFound, "No cause by that name", catalogue);
@@ -331,7 +337,7 @@ impl Bot {
     /// best first, at most [`MAX_CHOICES`]. An empty query lists every cause.
     pub fn autocomplete_cause(&self, partial: &str) -> Vec<Choice> {
         let catalogue = self.catalogue();
-        let query = partial.trim().to_lowercase();
+        let query = clip_chars(partial, MAX_CAUSE_QUERY_CHARS).trim().to_lowercase();
         let mut scored: Vec<(f64, usize)> = if query.is_empty() {
             (0..catalogue.causes.len()).map(|index| (1.0, index)).collect()
         } else {
@@ -452,6 +458,14 @@ fn join_and(parts: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {}", init.join(", "), last),
+    }
+}
+
+/// At most the first `max` characters of `text`, without an ellipsis.
+pub fn clip_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 
