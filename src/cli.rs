@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::bot::{Bot, MAX_TEXT_BYTES};
 use crate::clock::SystemClock;
@@ -70,6 +71,12 @@ pub enum Format {
 pub fn run(cli: Cli) -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
+        // A reader that went away (`| head -1`) is not an error: stop quietly.
+        Err(err)
+            if err.downcast_ref::<std::io::Error>().is_some_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "crampbot: {err:#}");
             ExitCode::from(2)
@@ -105,7 +112,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Text => write!(stdout, "{}", render_text(&bot.ask(&text)))?,
+                Format::Text => write!(stdout, "{}", printable(&render_text(&bot.ask(&text))))?,
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
                     writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &analysis, bot.catalogue()))?)?;
@@ -254,56 +261,99 @@ fn check(config: &Config) -> ExitCode {
     }
 }
 
+/// The longest batch line read, in bytes. A line holding a text within [`MAX_TEXT_BYTES`] fits
+/// however it is escaped (`\u00e9` is six bytes for two), with room for the id; a longer line is
+/// never read whole: its first bytes are dropped and the rest skipped up to the next newline.
+pub const MAX_LINE_BYTES: usize = 6 * MAX_TEXT_BYTES + 4_096;
+
+/// One batch line, parsed: the id exactly as written, and the text.
+#[derive(Debug)]
+pub struct BatchLine<'a> {
+    /// The id as written (any JSON value), echoed byte for byte.
+    pub id: Option<&'a RawValue>,
+    /// The text to analyze.
+    pub text: String,
+}
+
+/// Why a batch line cannot be answered, with its id when it had one.
+#[derive(Debug)]
+pub struct BatchLineError<'a> {
+    /// The id as written, when the line had one.
+    pub id: Option<&'a RawValue>,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// The fields of a batch line, each kept as written; other fields are ignored.
+#[derive(Deserialize)]
+struct RawBatchLine<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+}
+
 /// Answers a batch of JSON Lines: one output line per non-blank input line, in order. A bad line
 /// gets an error object (echoing its `id` when it has one) and a message on `errors`; the rest of
-/// the batch still answers. Returns how many lines failed.
+/// the batch still answers. Lines are read with a cap ([`MAX_LINE_BYTES`]), a leading UTF-8 BOM
+/// is skipped, and ids are echoed exactly as written. Returns how many lines failed.
 ///
 /// # Errors
 /// Only I/O errors on the streams themselves.
 pub fn ask_batch(
     bot: &Bot,
     format: Format,
-    input: impl BufRead,
+    mut input: impl BufRead,
     output: impl Write,
     errors: &mut impl Write,
 ) -> std::io::Result<usize> {
     let mut output = std::io::BufWriter::new(output);
     let mut failures = 0;
-    for (number, line) in input.lines().enumerate() {
-        let number = number + 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
-                failures += 1;
-                writeln!(errors, "line {number}: not UTF-8")?;
-                serde_json::to_writer(&mut output, &error_json(None, "line is not valid UTF-8"))?;
-                output.write_all(b"\n")?;
-                continue;
-            }
-            Err(err) => return Err(err),
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        let read = read_capped_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
+        let whole = match read {
+            LineRead::End => break,
+            LineRead::Whole => true,
+            LineRead::TooLong => false,
         };
-        if line.trim().is_empty() {
-            continue;
+        number += 1;
+        let mut bytes = &buffer[..];
+        if number == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        match parse_batch_line(&line) {
-            Ok((id, text)) => match format {
+        let result = if whole {
+            match std::str::from_utf8(bytes) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => parse_batch_line(line),
+                Err(err) => Err(BatchLineError {
+                    id: None,
+                    message: format!("line is not valid UTF-8 (byte {})", err.valid_up_to() + 1),
+                }),
+            }
+        } else {
+            Err(BatchLineError { id: None, message: format!("line is longer than {MAX_LINE_BYTES} bytes") })
+        };
+        match result {
+            Ok(BatchLine { id, text }) => match format {
                 Format::Json => {
                     let analysis = bot.analyzer().analyze(&text);
-                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &analysis, bot.catalogue()))?;
+                    serde_json::to_writer(&mut output, &analysis_json(id, &analysis, bot.catalogue()))?;
                     output.write_all(b"\n")?;
                 }
                 Format::Text => {
                     let reply = render_text(&bot.ask(&text));
-                    if let Some(id) = &id {
-                        writeln!(output, "== {id}")?;
+                    if let Some(id) = id {
+                        writeln!(output, "== {}", printable(id.get()))?;
                     }
-                    writeln!(output, "{reply}")?;
+                    writeln!(output, "{}", printable(&reply))?;
                 }
             },
-            Err((id, message)) => {
+            Err(BatchLineError { id, message }) => {
                 failures += 1;
                 writeln!(errors, "line {number}: {message}")?;
-                serde_json::to_writer(&mut output, &error_json(id.as_ref(), &message))?;
+                serde_json::to_writer(&mut output, &error_json(id, &message))?;
                 output.write_all(b"\n")?;
             }
         }
@@ -312,21 +362,96 @@ pub fn ask_batch(
     Ok(failures)
 }
 
-type BatchLineError = (Option<Value>, String);
+/// How [`read_capped_line`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// A whole line (without its newline) is in the buffer.
+    Whole,
+    /// The line was longer than the cap: the buffer holds its first bytes, and the rest was
+    /// skipped up to and including its newline.
+    TooLong,
+    /// The input has ended.
+    End,
+}
 
-fn parse_batch_line(line: &str) -> Result<(Option<Value>, String), BatchLineError> {
-    let value: Value = serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
-    let Value::Object(mut object) = value else {
-        return Err((None, "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()));
-    };
-    let id = object.remove("id");
-    match object.remove("text") {
-        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
-            Err((id, format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len())))
+/// Reads one line into `buffer` (cleared first), keeping at most `cap` bytes of it, so that a
+/// huge line costs no more memory than the cap.
+///
+/// # Errors
+/// The reader's errors.
+pub fn read_capped_line(input: &mut impl BufRead, buffer: &mut Vec<u8>, cap: usize) -> std::io::Result<LineRead> {
+    buffer.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => LineRead::End,
+                (true, false) => LineRead::Whole,
+                (true, true) => LineRead::TooLong,
+            });
         }
-        Some(Value::String(text)) if text.trim().is_empty() => Err((id, "text is empty".to_owned())),
-        Some(Value::String(text)) => Ok((id, text)),
-        Some(_) => Err((id, "`text` must be a string".to_owned())),
-        None => Err((id, "no `text` field".to_owned())),
+        any = true;
+        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..at], true),
+            None => (available, false),
+        };
+        let room = cap.saturating_sub(buffer.len());
+        if chunk.len() > room {
+            too_long = true;
+        }
+        buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len() + usize::from(found_newline);
+        input.consume(used);
+        if found_newline {
+            if buffer.last() == Some(&b'\r') && !too_long {
+                buffer.pop();
+            }
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Whole });
+        }
+    }
+}
+
+/// Parses one batch line `{"id": ..., "text": "..."}`. The id may be any JSON value and is kept
+/// as written.
+///
+/// # Errors
+/// The line is not a JSON object, or its text is missing, not a string, empty or too long.
+pub fn parse_batch_line(line: &str) -> Result<BatchLine<'_>, BatchLineError<'_>> {
+    let raw: RawBatchLine<'_> = serde_json::from_str(line).map_err(|err| BatchLineError {
+        id: None,
+        message: if err.is_data() {
+            "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()
+        } else {
+            format!("invalid JSON: {err}")
+        },
+    })?;
+    let id = raw.id.filter(|id| id.get() != "null");
+    let fail = |message: String| Err(BatchLineError { id, message });
+    let Some(text) = raw.text else { return fail("no `text` field".to_owned()) };
+    let Ok(text) = serde_json::from_str::<String>(text.get()) else {
+        return fail("`text` must be a string".to_owned());
+    };
+    if text.len() > MAX_TEXT_BYTES {
+        return fail(format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()));
+    }
+    if text.trim().is_empty() {
+        return fail("text is empty".to_owned());
+    }
+    Ok(BatchLine { id, text })
+}
+
+/// `text` without control characters other than newline and tab, for a terminal: a message
+/// quoted back (evidence, an id) can never move the cursor or change colours.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !c.is_control() || c == '\n' || c == '\t').collect())
     }
 }

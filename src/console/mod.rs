@@ -354,7 +354,8 @@ pub fn run_with<S: ReminderStore>(
             Line::Quit => break,
             Line::Blank => {}
             Line::Request(request) => {
-                output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
+                output
+                    .write_all(format!("{}\n", crate::cli::printable(&render_text(&bot.handle(request)))).as_bytes())?;
             }
             Line::Remind(command) => {
                 let answer = runtime.block_on(remind(reminders, command));

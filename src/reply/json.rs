@@ -1,7 +1,7 @@
 //! The JSON renderer: the analysis contract of `crampbot ask --format json` (see DESIGN.md).
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::value::RawValue;
 
 use crate::analyze::{Analysis, Evidence, Exclusion, RedFlagMatch};
 use crate::knowledge::{Catalogue, Source};
@@ -10,9 +10,9 @@ use crate::knowledge::{Catalogue, Source};
 /// causes with their display names, and the consult-a-professional `guidance`.
 #[derive(Debug, Serialize)]
 pub struct AnalysisJson<'a> {
-    /// The caller's id, echoed.
+    /// The caller's id, echoed exactly as written (a big integer stays exact).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<&'a Value>,
+    pub id: Option<&'a RawValue>,
     /// Whether the message is about leg symptoms.
     pub on_topic: bool,
     /// Likely causes, most likely first.
@@ -55,7 +55,11 @@ pub struct NoticeJson<'a> {
 }
 
 /// One analysis as the contract's JSON object, echoing `id` when there is one.
-pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogue: &'a Catalogue) -> AnalysisJson<'a> {
+pub fn analysis_json<'a>(
+    id: Option<&'a RawValue>,
+    analysis: &'a Analysis,
+    catalogue: &'a Catalogue,
+) -> AnalysisJson<'a> {
     AnalysisJson {
         id,
         on_topic: analysis.on_topic,
@@ -83,7 +87,17 @@ pub fn analysis_json<'a>(id: Option<&'a Value>, analysis: &'a Analysis, catalogu
     }
 }
 
+/// The error object for a batch line that could not be analyzed: `{"id": ..., "error": "..."}`,
+/// the id echoed exactly as written, or null.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson<'a> {
+    /// The caller's id, or null.
+    pub id: Option<&'a RawValue>,
+    /// What was wrong with the line.
+    pub error: &'a str,
+}
+
 /// The error object for a batch line that could not be analyzed.
-pub fn error_json(id: Option<&Value>, message: &str) -> Value {
-    json!({ "id": id.cloned().unwrap_or(Value::Null), "error": message })
+pub fn error_json<'a>(id: Option<&'a RawValue>, message: &'a str) -> ErrorJson<'a> {
+    ErrorJson { id, error: message }
 }

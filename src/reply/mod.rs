@@ -10,7 +10,7 @@ mod text;
 
 use serde::Serialize;
 
-pub use json::{AnalysisJson, CauseJson, NoticeJson, analysis_json, error_json};
+pub use json::{AnalysisJson, CauseJson, ErrorJson, NoticeJson, analysis_json, error_json};
 pub use text::render_text;
 
 use crate::knowledge::{Catalogue, Source, Urgency};
