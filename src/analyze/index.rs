@@ -526,6 +526,12 @@ impl TermIndex {
 
     /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
     pub fn resolve(&self, word: &str, elongated: bool, scratch: &mut String) -> Resolved {
+        self.resolve_word(word, elongated, true, scratch)
+    }
+
+    /// [`TermIndex::resolve`], following spelling variants only when `variants` is set: a
+    /// canonical spelling is resolved once more, never again, so resolving cannot recurse.
+    fn resolve_word(&self, word: &str, elongated: bool, variants: bool, scratch: &mut String) -> Resolved {
         let word = measurement_word(word).unwrap_or(word);
         if let Some(entry) = self.words.get(word) {
             return Resolved { key: entry.key, distance: 0 };
@@ -546,8 +552,8 @@ impl TermIndex {
                 return Resolved { key: NO_KEY, distance: 0 };
             }
         }
-        if let Some(canonical) = self.canonical(word) {
-            return self.resolve(&canonical, false, scratch);
+        if variants && let Some(canonical) = self.canonical(word) {
+            return self.resolve_word(canonical, false, false, scratch);
         }
         // A dropped g ("walkin", "twitchin", "givin") is the -ing word.
         if word.len() >= 5 && word.ends_with("in") {
@@ -589,14 +595,15 @@ impl TermIndex {
     }
 
     /// The canonical spelling of a variant, following a chain of variants ("a" -> "b" -> "c")
-    /// for at most [`MAX_VARIANT_STEPS`] steps; `None` for a word that is no variant, or whose
-    /// chain loops back onto itself (the catalogue check reports such a cycle). Never recursive.
-    fn canonical(&self, word: &str) -> Option<Box<str>> {
-        let mut current = self.variants.get(word)?;
+    /// for at most [`MAX_VARIANT_STEPS`] steps; a word mapped to itself is its own canonical
+    /// spelling. `None` for a word that is no variant, or whose chain goes round in a circle
+    /// (the catalogue check reports such a cycle). Never recursive.
+    fn canonical(&self, word: &str) -> Option<&str> {
+        let mut current: &str = self.variants.get(word)?;
         for _ in 0..MAX_VARIANT_STEPS {
             match self.variants.get(current) {
-                Some(next) => current = next,
-                None => return Some(current.clone()),
+                Some(next) if **next != *current => current = next,
+                _ => return Some(current),
             }
         }
         None
