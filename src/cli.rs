@@ -323,6 +323,7 @@ pub fn ask_batch(
         if number == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
+        let cut_id;
         let result = if whole {
             match std::str::from_utf8(bytes) {
                 Ok(line) if line.trim().is_empty() => continue,
@@ -333,7 +334,11 @@ pub fn ask_batch(
                 }),
             }
         } else {
-            Err(BatchLineError { id: None, message: format!("line is longer than {MAX_LINE_BYTES} bytes") })
+            cut_id = id_of_cut_line(bytes);
+            Err(BatchLineError {
+                id: cut_id.as_deref(),
+                message: format!("line is longer than {MAX_LINE_BYTES} bytes; the text limit is {MAX_TEXT_BYTES}"),
+            })
         };
         match result {
             Ok(BatchLine { id, text }) => match format {
@@ -415,6 +420,35 @@ pub fn read_capped_line(input: &mut impl BufRead, buffer: &mut Vec<u8>, cap: usi
             return Ok(if too_long { LineRead::TooLong } else { LineRead::Whole });
         }
     }
+}
+
+/// The `id` of a line cut at [`MAX_LINE_BYTES`], when it comes before the cut: the object is
+/// read member by member until the id is found or the cut ends it.
+fn id_of_cut_line(prefix: &[u8]) -> Option<Box<RawValue>> {
+    struct FirstId<'s>(&'s mut Option<Box<RawValue>>);
+    impl<'de> serde::de::Visitor<'de> for FirstId<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "id" {
+                    *self.0 = Some(map.next_value()?);
+                    return Ok(());
+                }
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut id = None;
+    let mut reader = serde_json::Deserializer::from_slice(prefix);
+    // The cut makes the object end early: the error is expected, the id is what was read.
+    let _ = serde::Deserializer::deserialize_map(&mut reader, FirstId(&mut id));
+    id.filter(|id| id.get() != "null")
 }
 
 /// Parses one batch line `{"id": ..., "text": "..."}`. The id may be any JSON value and is kept

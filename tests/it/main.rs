@@ -9,6 +9,7 @@ mod discord;
 mod discord_replies;
 mod fake_discord;
 mod help_channels;
+mod hostile;
 mod notices;
 mod pg;
 mod reminders;
