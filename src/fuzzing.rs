@@ -57,7 +57,7 @@ pub fn catalogue(data: &[u8]) {
     let mut files: Vec<(String, String)> =
         crate::knowledge::embedded_files().map(|(name, text)| (name.to_owned(), text.to_owned())).collect();
     match files.iter_mut().find(|(known, _)| known == name) {
-        Some(file) => file.1 = contents.to_owned(),
+        Some(file) => contents.clone_into(&mut file.1),
         None => files.push((name.to_owned(), contents.to_owned())),
     }
     match Catalogue::from_files(files) {

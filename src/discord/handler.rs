@@ -177,13 +177,10 @@ impl CorePool {
                 CoreFailure::Panicked
             })
         };
-        match tokio::time::timeout(self.deadline, attempt).await {
-            Ok(result) => result,
-            Err(_) => {
-                tracing::warn!(outcome = "core_deadline", "the bot core missed its deadline");
-                Err(CoreFailure::TooSlow)
-            }
-        }
+        tokio::time::timeout(self.deadline, attempt).await.unwrap_or_else(|_| {
+            tracing::warn!(outcome = "core_deadline", "the bot core missed its deadline");
+            Err(CoreFailure::TooSlow)
+        })
     }
 }
 

@@ -185,7 +185,7 @@ impl Walker {
                 Err(err) => {
                     let valid = err.utf8_error().valid_up_to();
                     let bytes = err.as_bytes();
-                    let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+                    let line = bytes[..valid].split(|&b| b == b'\n').count();
                     let column = valid - bytes[..valid].iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1) + 1;
                     self.problem(
                         &name,
