@@ -153,7 +153,12 @@ impl CorePool {
     /// A pool with one slot per available core.
     pub(crate) fn new(deadline: Duration) -> CorePool {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        CorePool { slots: Arc::new(tokio::sync::Semaphore::new(cores)), deadline }
+        CorePool::with_slots(cores, deadline)
+    }
+
+    /// A pool with `slots` threads at most.
+    pub(crate) fn with_slots(slots: usize, deadline: Duration) -> CorePool {
+        CorePool { slots: Arc::new(tokio::sync::Semaphore::new(slots)), deadline }
     }
 
     /// Runs `work` on a blocking thread once a slot is free; the wait for the slot counts
@@ -686,5 +691,35 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
             self.outbox.edit_original(application, token, &answer.first).await?;
             self.follow_up_all(application, token, &answer.followups).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_core_pool_answers_apologizes_when_late_and_never_exceeds_its_slots() {
+        let pool = CorePool::with_slots(1, Duration::from_millis(50));
+        assert_eq!(pool.run(|| 7).await.ok(), Some(7));
+        // Work that cannot finish until released: it misses the deadline...
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (finished, done) = std::sync::mpsc::channel::<()>();
+        let late = pool
+            .run(move || {
+                let _ = wait.recv();
+                let _ = finished.send(());
+            })
+            .await;
+        assert!(matches!(late, Err(CoreFailure::TooSlow)));
+        // ...and keeps its slot: other work waits for it, and misses its deadline too.
+        assert!(matches!(pool.run(|| 8).await, Err(CoreFailure::TooSlow)));
+        release.send(()).expect("the late work is waiting");
+        done.recv().expect("the late work ends");
+        assert_eq!(pool.run(|| 9).await.ok(), Some(9));
+        // A panic is an apology too (with a deadline that printing its backtrace cannot miss).
+        let patient = CorePool::with_slots(1, Duration::from_secs(600));
+        assert!(matches!(patient.run(|| panic!("a bug")).await, Err(CoreFailure::Panicked)));
+        assert_eq!(patient.run(|| 10).await.ok(), Some(10));
     }
 }
