@@ -99,7 +99,11 @@ fn batch(c: &mut Criterion) {
 fn adversarial_inputs() -> Vec<(&'static str, String)> {
     let exact = |text: String| {
         let mut text = text;
-        text.truncate(10_000);
+        let mut end = text.len().min(10_000);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
         text
     };
     // A simple deterministic generator, so that every run measures the same words.
