@@ -571,11 +571,19 @@ impl TermIndex {
             .unwrap_or(Resolved { key: NO_KEY, distance: 0 })
     }
 
-    /// Resolves every token of a message.
+    /// Resolves every token of a message. A word of typo length is resolved once per message,
+    /// however often it is repeated: the typo search is the costliest step per word.
     pub fn resolve_all(&self, tokens: &Tokens) -> Vec<Resolved> {
         let mut scratch = String::with_capacity(32);
+        let mut known: FastMap<(&str, bool), Resolved> = FastMap::default();
         (0..tokens.tokens.len())
-            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated, &mut scratch))
+            .map(|i| {
+                let (word, elongated) = (tokens.word(i), tokens.tokens[i].elongated);
+                if word.len() < MIN_FUZZY_LEN {
+                    return self.resolve(word, elongated, &mut scratch);
+                }
+                *known.entry((word, elongated)).or_insert_with(|| self.resolve(word, elongated, &mut scratch))
+            })
             .collect()
     }
 
