@@ -132,7 +132,7 @@ impl<'a> Signs<'a> {
         for found in found {
             let entry = &self.index.concepts.entries[found.entry as usize];
             let item = message.evidence(found, &entry.text, &entry.words);
-            if seen.insert(item.text.to_string()) {
+            if seen.insert(item.text.clone()) {
                 evidence.push(item);
             }
         }
