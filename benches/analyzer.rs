@@ -1,5 +1,7 @@
 //! Analyzer benchmarks: a typical message, Discord's longest, growth with length, catalogue load
-//! and index build, and batch mode end to end (JSON in, JSON out).
+//! and index build, batch mode end to end (JSON in, JSON out), and inputs built to be slow
+//! (long letter runs, many long unknown words, near-misses, sentences and commas) beside
+//! ordinary text of the same size.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -111,9 +113,68 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
+/// Inputs built to be slow, each exactly 10,000 bytes (the limit), beside ordinary text of the
+/// same size: the per-byte cost of each should stay within a small factor of the ordinary one.
+fn adversarial_inputs() -> Vec<(&'static str, String)> {
+    let exact = |text: String| {
+        let mut text = text;
+        let mut end = text.len().min(10_000);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text
+    };
+    // A simple deterministic generator, so that every run measures the same words.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut letter = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        char::from(b'a' + u8::try_from(state % 26).expect("below 26"))
+    };
+    let mut random_words = String::new();
+    while random_words.len() < 10_000 {
+        let len = 8 + random_words.len() % 23;
+        random_words.extend((0..len).map(|_| letter()));
+        random_words.push(' ');
+    }
+    vec![
+        ("ordinary", message(10_000)),
+        ("one_long_word_ab", "ab".repeat(5_000)),
+        ("one_long_letter_run", "a".repeat(10_000)),
+        ("many_long_unknown_words", exact(random_words)),
+        ("repeated_near_misses", exact("dehidratedd twitchinng hamstrng cramppss ".repeat(300))),
+        ("many_sentences", exact("no. ".repeat(2_500))),
+        ("many_commas", exact("calf, ".repeat(1_700))),
+        ("negations_everywhere", exact("not no never without denies ".repeat(400))),
+        ("phrase_prefixes", exact("down the back of my down the back of ".repeat(300))),
+        ("combining_marks", exact("e\u{301}\u{302}\u{303}".repeat(1_500))),
+        ("emoji", exact("😭🦵💧".repeat(900))),
+    ]
+}
+
+fn adversarial(c: &mut Criterion) {
+    let analyzer = analyzer();
+    let mut group = c.benchmark_group("analyze/adversarial_10000_bytes");
+    for (name, text) in adversarial_inputs() {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| b.iter(|| analyzer.analyze(text)));
+    }
+    group.finish();
+    // How the worst case grows: one long word of each length.
+    let mut group = c.benchmark_group("analyze/long_word_by_length");
+    for len in [100, 1_000, 10_000] {
+        let text = "ab".repeat(len / 2);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(len), &text, |b, text| b.iter(|| analyzer.analyze(text)));
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
-    targets = typical, growth, load, batch
+    targets = typical, growth, load, batch, adversarial
 }
 criterion_main!(benches);

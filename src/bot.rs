@@ -18,6 +18,11 @@ pub use crate::reply::TipsKind;
 /// the edges (batch lines, CLI arguments). Five times Discord's own 2,000-character limit.
 pub const MAX_TEXT_BYTES: usize = 10_000;
 
+/// The longest cause query searched, in characters (Discord's own limit on an option's choice):
+/// the longest cause name is far shorter, so a longer query is cut here before any similarity
+/// is computed.
+pub const MAX_CAUSE_QUERY_CHARS: usize = 100;
+
 /// At most this many autocomplete choices: Discord's own limit.
 pub const MAX_CHOICES: usize = 25;
 
@@ -102,6 +107,7 @@ impl Bot {
     /// one cause (a typo such as "sciatca"); anything else gets a not-found reply with
     /// suggestions.
     pub fn cause_card(&self, query: &str) -> Reply {
+        let query = clip_chars(query, MAX_CAUSE_QUERY_CHARS);
         let catalogue = self.catalogue();
         if let Some(cause) = lookup::resolve_cause(catalogue, query).or_else(|| self.only_close_cause(query)) {
             return compose::cause_card(catalogue, cause);
@@ -134,7 +140,7 @@ impl Bot {
     /// best first, at most [`MAX_CHOICES`]. An empty query lists every cause.
     pub fn autocomplete_cause(&self, partial: &str) -> Vec<Choice> {
         let catalogue = self.catalogue();
-        let query = partial.trim().to_lowercase();
+        let query = clip_chars(partial, MAX_CAUSE_QUERY_CHARS).trim().to_lowercase();
         let mut scored: Vec<(f64, usize)> = if query.is_empty() {
             (0..catalogue.causes.len()).map(|index| (1.0, index)).collect()
         } else {
@@ -171,6 +177,14 @@ impl Bot {
             (Some(only), None) => self.catalogue().causes.iter().find(|cause| cause.id == only.value),
             _ => None,
         }
+    }
+}
+
+/// At most the first `max` characters of `text`, without an ellipsis.
+pub fn clip_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::analyze::followups::{Answer, Answers};
 use crate::bot::{Bot, MAX_TEXT_BYTES};
@@ -75,6 +76,12 @@ pub enum Format {
 pub fn run(cli: Cli) -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
+        // A reader that went away (`| head -1`) is not an error: stop quietly.
+        Err(err)
+            if err.downcast_ref::<std::io::Error>().is_some_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "crampbot: {err:#}");
             ExitCode::from(2)
@@ -118,7 +125,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let answered = bot.answer(&text, &given);
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Text => write!(stdout, "{}", render_text(&answered.reply))?,
+                Format::Text => write!(stdout, "{}", printable(&render_text(&answered.reply)))?,
                 Format::Json => {
                     writeln!(stdout, "{}", serde_json::to_string(&analysis_json(None, &answered, bot.catalogue()))?)?;
                 }
@@ -266,56 +273,108 @@ fn check(config: &Config) -> ExitCode {
     }
 }
 
+/// The longest batch line read, in bytes. A line holding a text within [`MAX_TEXT_BYTES`] fits
+/// however it is escaped (`\u00e9` is six bytes for two), with room for the id; a longer line is
+/// never read whole: its first bytes are dropped and the rest skipped up to the next newline.
+pub const MAX_LINE_BYTES: usize = 6 * MAX_TEXT_BYTES + 4_096;
+
+/// One batch line, parsed: the id exactly as written, and the text.
+#[derive(Debug)]
+pub struct BatchLine<'a> {
+    /// The id as written (any JSON value), echoed byte for byte.
+    pub id: Option<&'a RawValue>,
+    /// The text to analyze.
+    pub text: String,
+    /// The answers given so far to follow-up questions.
+    pub answers: Answers,
+}
+
+/// Why a batch line cannot be answered, with its id when it had one.
+#[derive(Debug)]
+pub struct BatchLineError<'a> {
+    /// The id as written, when the line had one.
+    pub id: Option<&'a RawValue>,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// The fields of a batch line, each kept as written; other fields are ignored.
+#[derive(Deserialize)]
+struct RawBatchLine<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    answers: Option<&'a RawValue>,
+}
+
 /// Answers a batch of JSON Lines: one output line per non-blank input line, in order. A bad line
 /// gets an error object (echoing its `id` when it has one) and a message on `errors`; the rest of
-/// the batch still answers. Returns how many lines failed.
+/// the batch still answers. Lines are read with a cap ([`MAX_LINE_BYTES`]), a leading UTF-8 BOM
+/// is skipped, and ids are echoed exactly as written. Returns how many lines failed.
 ///
 /// # Errors
 /// Only I/O errors on the streams themselves.
 pub fn ask_batch(
     bot: &Bot,
     format: Format,
-    input: impl BufRead,
+    mut input: impl BufRead,
     output: impl Write,
     errors: &mut impl Write,
 ) -> std::io::Result<usize> {
     let mut output = std::io::BufWriter::new(output);
     let mut failures = 0;
-    for (number, line) in input.lines().enumerate() {
-        let number = number + 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
-                failures += 1;
-                writeln!(errors, "line {number}: not UTF-8")?;
-                serde_json::to_writer(&mut output, &error_json(None, "line is not valid UTF-8"))?;
-                output.write_all(b"\n")?;
-                continue;
-            }
-            Err(err) => return Err(err),
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        let read = read_capped_line(&mut input, &mut buffer, MAX_LINE_BYTES)?;
+        let whole = match read {
+            LineRead::End => break,
+            LineRead::Whole => true,
+            LineRead::TooLong => false,
         };
-        if line.trim().is_empty() {
-            continue;
+        number += 1;
+        let mut bytes = &buffer[..];
+        if number == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        match parse_batch_line(bot.catalogue(), &line) {
-            Ok((id, text, answers)) => match format {
+        let cut_id;
+        let result = if whole {
+            match std::str::from_utf8(bytes) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => parse_batch_line(bot.catalogue(), line),
+                Err(err) => Err(BatchLineError {
+                    id: None,
+                    message: format!("line is not valid UTF-8 (byte {})", err.valid_up_to() + 1),
+                }),
+            }
+        } else {
+            cut_id = id_of_cut_line(bytes);
+            Err(BatchLineError {
+                id: cut_id.as_deref(),
+                message: format!("line is longer than {MAX_LINE_BYTES} bytes; the text limit is {MAX_TEXT_BYTES}"),
+            })
+        };
+        match result {
+            Ok(BatchLine { id, text, answers }) => match format {
                 Format::Json => {
                     let answered = bot.answer(&text, &answers);
-                    serde_json::to_writer(&mut output, &analysis_json(id.as_ref(), &answered, bot.catalogue()))?;
+                    serde_json::to_writer(&mut output, &analysis_json(id, &answered, bot.catalogue()))?;
                     output.write_all(b"\n")?;
                 }
                 Format::Text => {
                     let reply = render_text(&bot.answer(&text, &answers).reply);
-                    if let Some(id) = &id {
-                        writeln!(output, "== {id}")?;
+                    if let Some(id) = id {
+                        writeln!(output, "== {}", printable(id.get()))?;
                     }
-                    writeln!(output, "{reply}")?;
+                    writeln!(output, "{}", printable(&reply))?;
                 }
             },
-            Err((id, message)) => {
+            Err(BatchLineError { id, message }) => {
                 failures += 1;
                 writeln!(errors, "line {number}: {message}")?;
-                serde_json::to_writer(&mut output, &error_json(id.as_ref(), &message))?;
+                serde_json::to_writer(&mut output, &error_json(id, &message))?;
                 output.write_all(b"\n")?;
             }
         }
@@ -324,7 +383,17 @@ pub fn ask_batch(
     Ok(failures)
 }
 
-type BatchLineError = (Option<Value>, String);
+/// How [`read_capped_line`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// A whole line (without its newline) is in the buffer.
+    Whole,
+    /// The line was longer than the cap: the buffer holds its first bytes, and the rest was
+    /// skipped up to and including its newline.
+    TooLong,
+    /// The input has ended.
+    End,
+}
 
 /// An answer to a follow-up question, by the question's id and `yes`, `no` or `unsure`.
 fn parse_answer(catalogue: &Catalogue, id: &str, value: &str) -> Result<(usize, Answer), String> {
@@ -334,46 +403,133 @@ fn parse_answer(catalogue: &Catalogue, id: &str, value: &str) -> Result<(usize, 
 }
 
 /// The `answers` of a batch line: `{"<follow-up id>": "yes" | "no" | "unsure"}`.
-fn parse_answers(catalogue: &Catalogue, value: Option<Value>) -> Result<Answers, String> {
+fn parse_answers(catalogue: &Catalogue, raw: Option<&RawValue>) -> Result<Answers, String> {
     let mut answers = Answers::new();
-    match value {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (id, value) in map {
-                let Value::String(value) = value else {
-                    return Err(format!("answer to {id:?} must be \"yes\", \"no\" or \"unsure\""));
-                };
-                let (index, answer) = parse_answer(catalogue, &id, &value)?;
-                answers.insert(index, answer);
-            }
-        }
-        Some(_) => return Err("`answers` must be an object like {\"calf_warm\": \"yes\"}".to_owned()),
+    let Some(raw) = raw.filter(|raw| raw.get() != "null") else { return Ok(answers) };
+    let shape = || "`answers` must be an object like {\"calf_warm\": \"yes\"}".to_owned();
+    let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).map_err(|_| shape())?;
+    for (id, value) in map {
+        let Ok(value) = serde_json::from_str::<String>(value.get()) else {
+            return Err(format!("answer to {id:?} must be \"yes\", \"no\" or \"unsure\""));
+        };
+        let (index, answer) = parse_answer(catalogue, &id, &value)?;
+        answers.insert(index, answer);
     }
     Ok(answers)
 }
 
-fn parse_batch_line(catalogue: &Catalogue, line: &str) -> Result<(Option<Value>, String, Answers), BatchLineError> {
-    let value: Value = serde_json::from_str(line).map_err(|err| (None, format!("invalid JSON: {err}")))?;
-    let Value::Object(mut object) = value else {
-        return Err((None, "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()));
-    };
-    let id = object.remove("id");
-    let answers = match parse_answers(catalogue, object.remove("answers")) {
-        Ok(answers) => answers,
-        Err(message) => return Err((id, message)),
-    };
-    let text = parse_text(object.remove("text")).map_err(|message| (id.clone(), message))?;
-    Ok((id, text, answers))
+/// Reads one line into `buffer` (cleared first), keeping at most `cap` bytes of it, so that a
+/// huge line costs no more memory than the cap.
+///
+/// # Errors
+/// The reader's errors.
+pub fn read_capped_line(input: &mut impl BufRead, buffer: &mut Vec<u8>, cap: usize) -> std::io::Result<LineRead> {
+    buffer.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => LineRead::End,
+                (true, false) => LineRead::Whole,
+                (true, true) => LineRead::TooLong,
+            });
+        }
+        any = true;
+        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..at], true),
+            None => (available, false),
+        };
+        let room = cap.saturating_sub(buffer.len());
+        if chunk.len() > room {
+            too_long = true;
+        }
+        buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len() + usize::from(found_newline);
+        input.consume(used);
+        if found_newline {
+            if buffer.last() == Some(&b'\r') && !too_long {
+                buffer.pop();
+            }
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Whole });
+        }
+    }
 }
 
-fn parse_text(text: Option<Value>) -> Result<String, String> {
-    match text {
-        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
-            Err(format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()))
+/// The `id` of a line cut at [`MAX_LINE_BYTES`], when it comes before the cut: the object is
+/// read member by member until the id is found or the cut ends it.
+fn id_of_cut_line(prefix: &[u8]) -> Option<Box<RawValue>> {
+    struct FirstId<'s>(&'s mut Option<Box<RawValue>>);
+    impl<'de> serde::de::Visitor<'de> for FirstId<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
         }
-        Some(Value::String(text)) if text.trim().is_empty() => Err("text is empty".to_owned()),
-        Some(Value::String(text)) => Ok(text),
-        Some(_) => Err("`text` must be a string".to_owned()),
-        None => Err("no `text` field".to_owned()),
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "id" {
+                    *self.0 = Some(map.next_value()?);
+                    return Ok(());
+                }
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut id = None;
+    let mut reader = serde_json::Deserializer::from_slice(prefix);
+    // The cut makes the object end early: the error is expected, the id is what was read.
+    let _ = serde::Deserializer::deserialize_map(&mut reader, FirstId(&mut id));
+    id.filter(|id| id.get() != "null")
+}
+
+/// Parses one batch line `{"id": ..., "text": "...", "answers": {...}}`. The id may be any JSON
+/// value and is kept as written.
+///
+/// # Errors
+/// The line is not a JSON object, its text is missing, not a string, empty or too long, or an
+/// answer names an unknown follow-up question or is not yes, no or unsure.
+pub fn parse_batch_line<'a>(catalogue: &Catalogue, line: &'a str) -> Result<BatchLine<'a>, BatchLineError<'a>> {
+    let raw: RawBatchLine<'_> = serde_json::from_str(line).map_err(|err| BatchLineError {
+        id: None,
+        message: if err.is_data() {
+            "expected a JSON object like {\"id\": 1, \"text\": \"...\"}".to_owned()
+        } else {
+            format!("invalid JSON: {err}")
+        },
+    })?;
+    let id = raw.id.filter(|id| id.get() != "null");
+    let fail = |message: String| Err(BatchLineError { id, message });
+    let answers = match parse_answers(catalogue, raw.answers) {
+        Ok(answers) => answers,
+        Err(message) => return fail(message),
+    };
+    let Some(text) = raw.text else { return fail("no `text` field".to_owned()) };
+    let Ok(text) = serde_json::from_str::<String>(text.get()) else {
+        return fail("`text` must be a string".to_owned());
+    };
+    if text.len() > MAX_TEXT_BYTES {
+        return fail(format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()));
+    }
+    if text.trim().is_empty() {
+        return fail("text is empty".to_owned());
+    }
+    Ok(BatchLine { id, text, answers })
+}
+
+/// `text` without control characters other than newline and tab, for a terminal: a message
+/// quoted back (evidence, an id) can never move the cursor or change colours.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !c.is_control() || c == '\n' || c == '\t').collect())
     }
 }

@@ -484,7 +484,8 @@ impl RawConfig {
     /// Invalid TOML or an unknown key, with its line.
     pub fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|err| {
-            let line = err.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let line =
+                err.span().map(|span| text.as_bytes()[..span.start.min(text.len())].split(|&b| b == b'\n').count());
             ConfigError::Parse {
                 path: name.to_owned(),
                 message: match line {

@@ -43,6 +43,8 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod discord;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod help_channels;
 pub mod knowledge;
 pub mod reminders;

@@ -333,6 +333,10 @@ pub struct TermIndex {
     deletes: FastMap<u64, (u32, u32)>,
     delete_postings: Vec<u32>,
     fuzzy_candidates: Vec<FuzzyCandidate>,
+    /// The longest fuzzy candidate, in bytes: a word longer than this plus the allowed distance
+    /// cannot be a typo of any candidate, so it is never fuzzed (which bounds the deletion
+    /// search, quadratic in the word's length, by a constant).
+    max_candidate_len: usize,
     /// While building: the catalogue words keyed so far, and whether each was offered for typos.
     keyed: FastMap<Box<str>, (Key, bool)>,
     /// The texts already in `fuzzy_candidates`.
@@ -376,6 +380,10 @@ const LINKING_WORDS: [&str; 20] = [
 
 /// The most variants one catalogue phrase expands to (see [`TermIndex::add_phrase_variants`]).
 const MAX_PHRASE_VARIANTS: usize = 64;
+
+/// The longest chain of spelling variants followed ("a" -> "b" -> "c"); longer chains and
+/// cycles resolve to nothing, and the catalogue check reports them.
+const MAX_VARIANT_STEPS: usize = 8;
 
 /// Shortest message word that may be read as a misspelling.
 const MIN_FUZZY_LEN: usize = 5;
@@ -567,6 +575,12 @@ impl TermIndex {
 
     /// Resolves one normalized message word to a key. `scratch` is a reusable buffer.
     pub fn resolve(&self, word: &str, elongated: bool, scratch: &mut String) -> Resolved {
+        self.resolve_word(word, elongated, true, scratch)
+    }
+
+    /// [`TermIndex::resolve`], following spelling variants only when `variants` is set: a
+    /// canonical spelling is resolved once more, never again, so resolving cannot recurse.
+    fn resolve_word(&self, word: &str, elongated: bool, variants: bool, scratch: &mut String) -> Resolved {
         let word = measurement_word(word).unwrap_or(word);
         if let Some(entry) = self.words.get(word) {
             return Resolved { key: entry.key, distance: 0 };
@@ -587,8 +601,8 @@ impl TermIndex {
                 return Resolved { key: NO_KEY, distance: 0 };
             }
         }
-        if let Some(canonical) = self.variants.get(word) {
-            return self.resolve(&canonical.clone(), false, scratch);
+        if variants && let Some(canonical) = self.canonical(word) {
+            return self.resolve_word(canonical, false, false, scratch);
         }
         // A dropped g ("walkin", "twitchin", "givin") is the -ing word.
         if word.len() >= 5 && word.ends_with("in") {
@@ -606,11 +620,19 @@ impl TermIndex {
             .unwrap_or(Resolved { key: NO_KEY, distance: 0 })
     }
 
-    /// Resolves every token of a message.
+    /// Resolves every token of a message. A word of typo length is resolved once per message,
+    /// however often it is repeated: the typo search is the costliest step per word.
     pub fn resolve_all(&self, tokens: &Tokens) -> Vec<Resolved> {
         let mut scratch = String::with_capacity(32);
+        let mut known: FastMap<(&str, bool), Resolved> = FastMap::default();
         (0..tokens.tokens.len())
-            .map(|i| self.resolve(tokens.word(i), tokens.tokens[i].elongated, &mut scratch))
+            .map(|i| {
+                let (word, elongated) = (tokens.word(i), tokens.tokens[i].elongated);
+                if word.len() < MIN_FUZZY_LEN {
+                    return self.resolve(word, elongated, &mut scratch);
+                }
+                *known.entry((word, elongated)).or_insert_with(|| self.resolve(word, elongated, &mut scratch))
+            })
             .collect()
     }
 
@@ -629,9 +651,30 @@ impl TermIndex {
         self.stems.get(stemmed).map(|&key| Resolved { key, distance: 0 })
     }
 
+    /// The canonical spelling of a variant, following a chain of variants ("a" -> "b" -> "c")
+    /// for at most [`MAX_VARIANT_STEPS`] steps; a word mapped to itself is its own canonical
+    /// spelling. `None` for a word that is no variant, or whose chain goes round in a circle
+    /// (the catalogue check reports such a cycle). Never recursive.
+    fn canonical(&self, word: &str) -> Option<&str> {
+        let mut current: &str = self.variants.get(word)?;
+        for _ in 0..MAX_VARIANT_STEPS {
+            match self.variants.get(current) {
+                Some(next) if **next != *current => current = next,
+                _ => return Some(current),
+            }
+        }
+        None
+    }
+
+    /// The closest catalogue word within the allowed edit distance. Its cost is bounded by a
+    /// constant: a word longer than the longest candidate plus the distance is never fuzzed.
     fn fuzzy(&self, word: &str) -> Option<Resolved> {
-        let max = allowed_distance(word.chars().count());
-        if max == 0 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        // Only ASCII words are fuzzed, so bytes are letters.
+        if word.len() > self.max_candidate_len + 2 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let max = allowed_distance(word.len());
+        if max == 0 || word.len() > self.max_candidate_len + usize::from(max) {
             return None;
         }
         let bytes = word.as_bytes();
@@ -691,6 +734,7 @@ impl TermIndex {
                     && text.bytes().all(|b| b.is_ascii_lowercase())
                     && self.fuzzy_texts.insert(text.into())
                 {
+                    self.max_candidate_len = self.max_candidate_len.max(text.len());
                     self.fuzzy_candidates.push(FuzzyCandidate { text: text.into(), key });
                 }
             }

@@ -68,10 +68,7 @@ impl<'a> Signs<'a> {
                     let (mut start, mut end) = (anchor.start, anchor.end);
                     // Of each part, the occurrence nearest the anchor in its group.
                     let all_present = parts.iter().all(|&part| {
-                        let found = occurrences[part]
-                            .iter()
-                            .filter(|found| group(found) == wanted)
-                            .min_by_key(|found| found.start.abs_diff(anchor.start));
+                        let found = nearest_in_group(&occurrences[part], wanted, anchor.start, group);
                         if let Some(found) = found {
                             start = start.min(found.start);
                             end = end.max(found.end);
@@ -127,17 +124,39 @@ impl<'a> Signs<'a> {
         }
     }
 
-    /// The evidence for the occurrences of a pattern, each distinct text once.
+    /// The evidence for the occurrences of a pattern, each distinct text once (a set, so that
+    /// a message of many differently written signs costs linear time, not quadratic).
     pub(super) fn evidence(&self, message: &Message<'_>, found: &[Found]) -> Vec<Evidence> {
         let mut evidence: Vec<Evidence> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for found in found {
             let entry = &self.index.concepts.entries[found.entry as usize];
             let item = message.evidence(found, &entry.text, &entry.words);
-            if !evidence.iter().any(|known| known.text == item.text) {
+            if seen.insert(item.text.clone()) {
                 evidence.push(item);
             }
         }
         evidence
+    }
+}
+
+/// Of `occurrences` (sorted by position, so by group too), the one in group `wanted` nearest
+/// to `start`, the earlier on a tie: two binary searches, not a scan of every occurrence, so a
+/// message repeating a sign many times stays linear.
+fn nearest_in_group(occurrences: &[Found], wanted: u32, start: usize, group: impl Fn(&Found) -> u32) -> Option<&Found> {
+    let from = occurrences.partition_point(|found| group(found) < wanted);
+    let to = occurrences.partition_point(|found| group(found) <= wanted);
+    let in_group = &occurrences[from..to];
+    let split = in_group.partition_point(|found| found.start < start);
+    // The first occurrence at the nearest start before `start`, and the first at or after it.
+    let before = split.checked_sub(1).map(|last| {
+        let nearest_start = in_group[last].start;
+        &in_group[in_group.partition_point(|found| found.start < nearest_start)]
+    });
+    let after = in_group.get(split);
+    match (before, after) {
+        (Some(before), Some(after)) => Some(if start - before.start <= after.start - start { before } else { after }),
+        (before, after) => before.or(after),
     }
 }
 

@@ -26,6 +26,7 @@ use jiff::Timestamp;
 
 use crate::analyze::followups::{Answer, Answers};
 use crate::bot::{Bot, MAX_TEXT_BYTES, Request, TipsKind};
+use crate::cli::printable;
 use crate::clock::Clock;
 use crate::reminders::store::{ReminderStore, StoreError, Target, TargetKey};
 use crate::reminders::text::{Piece, RichText, TimeStyle};
@@ -364,7 +365,7 @@ pub fn run_with<S: ReminderStore>(
             }
             let answered = bot.answer(&conversation.text, &conversation.answers);
             conversation.pending = answered.reply.followups.iter().map(|followup| followup.id.clone()).collect();
-            output.write_all(format!("{}\n", render_text(&answered.reply)).as_bytes())?;
+            output.write_all(format!("{}\n", printable(&render_text(&answered.reply))).as_bytes())?;
             if prompt {
                 write!(output, "> ")?;
             }
@@ -379,11 +380,11 @@ pub fn run_with<S: ReminderStore>(
                 let pending: Vec<String> =
                     answered.reply.followups.iter().map(|followup| followup.id.clone()).collect();
                 conversation = Some(Conversation { text: text.to_owned(), answers: Answers::new(), pending });
-                output.write_all(format!("{}\n", render_text(&answered.reply)).as_bytes())?;
+                output.write_all(format!("{}\n", printable(&render_text(&answered.reply))).as_bytes())?;
             }
             Line::Request(request) => {
                 conversation = None;
-                output.write_all(format!("{}\n", render_text(&bot.handle(request))).as_bytes())?;
+                output.write_all(format!("{}\n", printable(&render_text(&bot.handle(request)))).as_bytes())?;
             }
             Line::Remind(command) => {
                 let answer = runtime.block_on(remind(reminders, command));

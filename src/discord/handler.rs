@@ -1,7 +1,9 @@
 //! The serenity event handler: READY registers the commands, messages and interactions are
 //! turned into requests for the bot core, and every answer leaves through the [`Outbox`].
 //!
-//! The analysis runs on a blocking thread. An interaction gets its answer directly when the work
+//! The analysis runs on a blocking thread, at most one per core at a time ([`CorePool`]), with a
+//! deadline: an answer not ready within [`CORE_DEADLINE`] becomes a polite apology, so that even a
+//! future regression in the analyzer cannot occupy the gateway's workers. An interaction gets its answer directly when the work
 //! finishes within `defer_after`; otherwise it is deferred first (so the 3-second deadline always
 //! holds) and the answer edits the deferred response. Each event is one tracing span with its
 //! kind, latency and outcome; message content is never logged.
@@ -131,9 +133,82 @@ async fn run_task<S: ReminderStore>(
     }
 }
 
+/// How long the bot core may take over one request before the user gets an apology instead.
+pub(crate) const CORE_DEADLINE: Duration = Duration::from_secs(2);
+
+/// What the user reads when the bot core missed its deadline.
+pub(crate) const TOO_SLOW: &str =
+    "Sorry, that message took me too long to read. Please try again with a shorter description.";
+
+/// Why the bot core gave no answer.
+#[derive(Debug)]
+pub(crate) enum CoreFailure {
+    /// It panicked (logged).
+    Panicked,
+    /// It missed [`CORE_DEADLINE`]; its thread finishes on its own and then frees its slot.
+    TooSlow,
+}
+
+/// Runs the bot core on blocking threads, at most one per core at a time, each with a deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct CorePool {
+    slots: Arc<tokio::sync::Semaphore>,
+    deadline: Duration,
+}
+
+impl CorePool {
+    /// A pool with one slot per available core.
+    pub(crate) fn new(deadline: Duration) -> CorePool {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        CorePool::with_slots(cores, deadline)
+    }
+
+    /// A pool with `slots` threads at most.
+    pub(crate) fn with_slots(slots: usize, deadline: Duration) -> CorePool {
+        CorePool { slots: Arc::new(tokio::sync::Semaphore::new(slots)), deadline }
+    }
+
+    /// Runs `work` on a blocking thread once a slot is free; the wait for the slot counts
+    /// against the deadline. A late result is dropped, but its slot stays taken until the
+    /// thread ends, so slow work can never pile up more threads than cores.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, CoreFailure> {
+        let slots = self.slots.clone();
+        let attempt = async move {
+            let permit = slots.acquire_owned().await.map_err(|_| CoreFailure::Panicked)?;
+            tokio::task::spawn_blocking(move || {
+                let result = work();
+                drop(permit);
+                result
+            })
+            .await
+            .map_err(|err| {
+                tracing::error!(error = ?err, "the bot core failed");
+                CoreFailure::Panicked
+            })
+        };
+        tokio::time::timeout(self.deadline, attempt).await.unwrap_or_else(|_| {
+            tracing::warn!(outcome = "core_deadline", "the bot core missed its deadline");
+            Err(CoreFailure::TooSlow)
+        })
+    }
+}
+
+/// The user-facing text for a failure of the bot core.
+fn failure_text(failure: &CoreFailure) -> &'static str {
+    match failure {
+        CoreFailure::Panicked => APOLOGY,
+        CoreFailure::TooSlow => TOO_SLOW,
+    }
+}
+
 /// The event handler shared by every shard.
 pub(crate) struct Handler<S> {
     bot: Bot,
+    /// Where the bot core runs.
+    core: CorePool,
     outbox: Outbox,
     guild: Option<GuildId>,
     defer_after: Duration,
@@ -165,6 +240,7 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
     ) -> Arc<Handler<S>> {
         Arc::new(Handler {
             bot,
+            core: CorePool::new(CORE_DEADLINE),
             outbox,
             guild,
             defer_after,
@@ -320,8 +396,8 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         };
         let reference = MessageReference::from(&message).fail_if_not_exists(false);
         let out = match self.answer(request).await {
-            Some(reply) => render::messages(&reply, Some(&reference)),
-            None => vec![render::text_message(APOLOGY, Some(reference))],
+            Ok(reply) => render::messages(&reply, Some(&reference)),
+            Err(failure) => vec![render::text_message(failure_text(&failure), Some(reference))],
         };
         let result = self.post_all(message.channel_id, message.id, out).await;
         // Notices are private: shown in a DM, left queued after a guild mention.
@@ -340,7 +416,8 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
     /// A message in a help channel that does not mention the bot: answered, as a reply, when it
     /// is on topic and its author was not answered there within the cooldown; otherwise quiet.
     async fn on_help_channel_message(&self, message: &Message, text: String, started: Instant) {
-        let Some(reply) = self.answer(OwnedRequest::Ask(text)).await else { return };
+        // Unasked, so a failure stays quiet.
+        let Ok(reply) = self.answer(OwnedRequest::Ask(text)).await else { return };
         if reply.kind == ReplyKind::OffTopic {
             tracing::debug!(outcome = "off_topic", "help channel message not about cramps");
             return;
@@ -438,16 +515,10 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         self.notices_sent(notices, sent).await;
     }
 
-    /// Runs the bot core on a blocking thread; `None` if it panicked (logged).
-    async fn answer(&self, request: OwnedRequest) -> Option<Reply> {
+    /// Runs the bot core in the pool; the failure (logged) when it panicked or was too slow.
+    async fn answer(&self, request: OwnedRequest) -> Result<Reply, CoreFailure> {
         let bot = self.bot.clone();
-        match tokio::task::spawn_blocking(move || bot.handle(request.as_request())).await {
-            Ok(reply) => Some(reply),
-            Err(err) => {
-                tracing::error!(error = ?err, "the bot core failed");
-                None
-            }
-        }
+        self.core.run(move || bot.handle(request.as_request())).await
     }
 
     async fn on_command(&self, command: CommandInteraction) {
@@ -546,9 +617,14 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
             return self.outbox.interaction_response(component.id, &component.token, &private(ORIGINAL_GONE)).await;
         }
         let bot = self.bot.clone();
-        let Ok(reply) = tokio::task::spawn_blocking(move || bot.answer(&description, &answers).reply).await else {
-            tracing::error!("the bot core failed");
-            return self.outbox.interaction_response(component.id, &component.token, &private(APOLOGY)).await;
+        let reply = match self.core.run(move || bot.answer(&description, &answers).reply).await {
+            Ok(reply) => reply,
+            Err(failure) => {
+                return self
+                    .outbox
+                    .interaction_response(component.id, &component.token, &private(failure_text(&failure)))
+                    .await;
+            }
         };
         let source = match &text {
             Some(text) => render::AskedIn::Text(text),
@@ -663,21 +739,22 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         };
         let asked = asked_text.as_deref().map_or(render::AskedIn::Nowhere, render::AskedIn::Text);
         let bot = self.bot.clone();
-        let mut task = tokio::task::spawn_blocking(move || bot.handle(request.as_request()));
+        let core = self.core.clone();
+        let mut task = tokio::spawn(async move { core.run(move || bot.handle(request.as_request())).await });
         let ready = if self.defer_after.is_zero() {
             None
         } else {
             tokio::time::timeout(self.defer_after, &mut task).await.ok()
         };
         if let Some(result) = ready {
-            let answer = match result {
+            let answer = match result.unwrap_or(Err(CoreFailure::Panicked)) {
                 Ok(reply) => {
                     render::interaction_messages_asked(&reply, private || reply.kind == ReplyKind::NotFound, asked)
                 }
-                Err(err) => {
-                    tracing::error!(error = ?err, "the bot core failed");
-                    render::InteractionAnswer { first: render::interaction_text(APOLOGY), followups: Vec::new() }
-                }
+                Err(failure) => render::InteractionAnswer {
+                    first: render::interaction_text(failure_text(&failure)),
+                    followups: Vec::new(),
+                },
             };
             self.outbox.interaction_response(id, token, &CreateInteractionResponse::Message(answer.first)).await?;
             self.follow_up_all(application, token, &answer.followups).await
@@ -686,18 +763,47 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
             // not-found cause answered late is shown to the channel unless `private` was set.
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private));
             self.outbox.interaction_response(id, token, &defer).await?;
-            let answer = match task.await {
+            let answer = match task.await.unwrap_or(Err(CoreFailure::Panicked)) {
                 Ok(reply) => render::interaction_edit_asked(&reply, private, asked),
-                Err(err) => {
-                    tracing::error!(error = ?err, "the bot core failed");
-                    render::InteractionAnswer {
-                        first: EditInteractionResponse::new().content(APOLOGY).allowed_mentions(render::no_mentions()),
-                        followups: Vec::new(),
-                    }
-                }
+                Err(failure) => render::InteractionAnswer {
+                    first: EditInteractionResponse::new()
+                        .content(failure_text(&failure))
+                        .allowed_mentions(render::no_mentions()),
+                    followups: Vec::new(),
+                },
             };
             self.outbox.edit_original(application, token, &answer.first).await?;
             self.follow_up_all(application, token, &answer.followups).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_core_pool_answers_apologizes_when_late_and_never_exceeds_its_slots() {
+        let pool = CorePool::with_slots(1, Duration::from_millis(50));
+        assert_eq!(pool.run(|| 7).await.ok(), Some(7));
+        // Work that cannot finish until released: it misses the deadline...
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (finished, done) = std::sync::mpsc::channel::<()>();
+        let late = pool
+            .run(move || {
+                let _ = wait.recv();
+                let _ = finished.send(());
+            })
+            .await;
+        assert!(matches!(late, Err(CoreFailure::TooSlow)));
+        // ...and keeps its slot: other work waits for it, and misses its deadline too.
+        assert!(matches!(pool.run(|| 8).await, Err(CoreFailure::TooSlow)));
+        release.send(()).expect("the late work is waiting");
+        done.recv().expect("the late work ends");
+        assert_eq!(pool.run(|| 9).await.ok(), Some(9));
+        // A panic is an apology too (with a deadline that printing its backtrace cannot miss).
+        let patient = CorePool::with_slots(1, Duration::from_secs(600));
+        assert!(matches!(patient.run(|| panic!("a bug")).await, Err(CoreFailure::Panicked)));
+        assert_eq!(patient.run(|| 10).await.ok(), Some(10));
     }
 }

@@ -66,28 +66,140 @@ impl fmt::Display for ProblemList<'_> {
     }
 }
 
-/// Reads every `.toml` and `.txt` file below `dir`, named relative to it with `/` separators.
-pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, LoadError> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), LoadError> {
-        let io = |source| LoadError::Io { path: dir.display().to_string(), source };
-        let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
+/// The largest catalogue file read, in bytes: the biggest shipped file is a few hundred
+/// kilobytes, so anything larger is a mistake (or `/dev/zero`), reported instead of read.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The deepest folder nesting walked below the catalogue folder.
+const MAX_DEPTH: usize = 8;
+
+/// What [`read_dir`] found: the files it read, and the problems with the ones it did not.
+pub(super) struct Folder {
+    /// `(name relative to the folder, contents)`, in name order.
+    pub(super) files: Vec<(String, String)>,
+    /// Files refused: not regular, too large, not UTF-8, or a symlink that loops or leaves.
+    pub(super) problems: Vec<Problem>,
+}
+
+/// Reads every `.toml` and `.txt` file below `dir` (the extension in any case), named relative
+/// to it with `/` separators. Only regular files are read, and only up to [`MAX_FILE_BYTES`]:
+/// a FIFO, a device or a symlink to one is refused from its metadata, without being opened. A
+/// symlink may point within the folder; one that leaves it, or loops, is reported once. A file
+/// that is not UTF-8 is reported at the line of its first bad byte, and the walk goes on.
+///
+/// # Errors
+/// Only when `dir` itself cannot be read.
+pub(super) fn read_dir(dir: &Path) -> Result<Folder, LoadError> {
+    let root =
+        std::fs::canonicalize(dir).map_err(|source| LoadError::Io { path: dir.display().to_string(), source })?;
+    let mut walker = Walker { root, folder: Folder { files: Vec::new(), problems: Vec::new() }, seen: Vec::new() };
+    let root = walker.root.clone();
+    walker.walk(&root, "", 0).map_err(|source| LoadError::Io { path: dir.display().to_string(), source })?;
+    Ok(walker.folder)
+}
+
+struct Walker {
+    /// The catalogue folder, canonical.
+    root: std::path::PathBuf,
+    folder: Folder,
+    /// Canonical folders already walked, so a symlink back to one is not walked again.
+    seen: Vec<std::path::PathBuf>,
+}
+
+impl Walker {
+    fn problem(&mut self, name: &str, line: Option<usize>, message: impl Into<String>) {
+        self.folder.problems.push(Problem { file: name.to_owned(), line, message: message.into() });
+    }
+
+    /// Walks the canonical folder `dir`, whose name relative to the root is `prefix`.
+    fn walk(&mut self, dir: &Path, prefix: &str, depth: usize) -> std::io::Result<()> {
+        if self.seen.iter().any(|seen| seen == dir) {
+            return Ok(());
+        }
+        self.seen.push(dir.to_owned());
+        let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
         entries.sort_by_key(std::fs::DirEntry::file_name);
         for entry in entries {
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
             let path = entry.path();
-            if path.is_dir() {
-                walk(root, &path, out)?;
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "txt")) {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
-                let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                out.push((name, text));
+            let Ok(own) = std::fs::symlink_metadata(&path) else { continue };
+            let wanted = path
+                .extension()
+                .and_then(|ext| ext.to_str())
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("toml") || ext.eq_ignore_ascii_case("txt"));
+            // What the entry is, following a symlink only when it stays inside the folder.
+            let target = if own.file_type().is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Err(_) => {
+                        self.problem(&name, None, "symlink loops or leads to nothing; not read");
+                        continue;
+                    }
+                    Ok(target) if !target.starts_with(&self.root) => {
+                        if wanted || target.is_dir() {
+                            self.problem(&name, None, "symlink leads outside the catalogue folder; not read");
+                        }
+                        continue;
+                    }
+                    Ok(target) => target,
+                }
+            } else {
+                path.clone()
+            };
+            let Ok(metadata) = std::fs::metadata(&target) else { continue };
+            if metadata.is_dir() {
+                if depth >= MAX_DEPTH {
+                    self.problem(&name, None, format!("folder nested more than {MAX_DEPTH} deep; not read"));
+                } else {
+                    let target = std::fs::canonicalize(&target)?;
+                    self.walk(&target, &format!("{name}/"), depth + 1)?;
+                }
+                continue;
+            }
+            if !wanted {
+                continue;
+            }
+            if !metadata.is_file() {
+                self.problem(&name, None, "not a regular file (a pipe, a socket or a device); not read");
+                continue;
+            }
+            if metadata.len() > MAX_FILE_BYTES {
+                let megabytes = MAX_FILE_BYTES / (1024 * 1024);
+                self.problem(&name, None, format!("file is larger than {megabytes} MB; not read"));
+                continue;
+            }
+            let mut bytes = Vec::new();
+            let read = std::fs::File::open(&target).and_then(|file| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE_BYTES + 1), &mut bytes)
+            });
+            if let Err(err) = read {
+                self.problem(&name, None, format!("cannot read: {err}"));
+                continue;
+            }
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                let megabytes = MAX_FILE_BYTES / (1024 * 1024);
+                self.problem(&name, None, format!("file is larger than {megabytes} MB; not read"));
+                continue;
+            }
+            match String::from_utf8(bytes) {
+                Ok(text) => self.folder.files.push((name, text)),
+                Err(err) => {
+                    let valid = err.utf8_error().valid_up_to();
+                    let bytes = err.as_bytes();
+                    let line = bytes[..valid].split(|&b| b == b'\n').count();
+                    let column = valid - bytes[..valid].iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1) + 1;
+                    self.problem(
+                        &name,
+                        Some(line),
+                        format!(
+                            "not UTF-8 text: byte {column} of this line (0x{:02x}) is invalid; save the file as UTF-8",
+                            bytes[valid]
+                        ),
+                    );
+                }
             }
         }
         Ok(())
     }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    Ok(files)
 }
 
 // ---- raw file shapes -------------------------------------------------------------------------
@@ -167,15 +279,45 @@ struct RawVocabulary {
 }
 
 /// A vocabulary entry: a plain string, or a table that marks a term as shared between causes.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum RawTerm {
     Plain(String),
-    Marked {
-        term: String,
-        #[serde(default)]
-        shared: bool,
-    },
+    Marked { term: String, shared: bool },
+}
+
+/// The table form of a vocabulary entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarkedTerm {
+    term: String,
+    #[serde(default)]
+    shared: bool,
+}
+
+impl<'de> Deserialize<'de> for RawTerm {
+    /// By hand rather than `#[serde(untagged)]`, whose error ("data did not match any variant
+    /// of untagged enum") names neither the value nor what was expected.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RawTerm, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawTerm;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a term: a string such as \"calf cramp\", or a table such as { term = \"cramp\", shared = true }",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawTerm, E> {
+                Ok(RawTerm::Plain(text.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawTerm, A::Error> {
+                let marked = RawMarkedTerm::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawTerm::Marked { term: marked.term, shared: marked.shared })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl RawTerm {
@@ -280,9 +422,9 @@ struct RawLexicon {
     topic: RawTopic,
     negation: RawNegation,
     #[serde(default)]
-    spelling: BTreeMap<String, String>,
+    spelling: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    irregular: BTreeMap<String, String>,
+    irregular: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     emoji: BTreeMap<String, String>,
     #[serde(default)]
@@ -315,6 +457,39 @@ struct RawTopic {
     pet_care: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     promotion: Option<Spanned<Vec<String>>>,
+}
+
+impl RawTopic {
+    /// Every list, for the words of the catalogue.
+    fn lists(&self) -> impl Iterator<Item = &Vec<String>> {
+        [&self.body, &self.symptom, &self.activity].into_iter().map(Spanned::get_ref).chain(
+            [
+                &self.core_symptom,
+                &self.general_site,
+                &self.other_site,
+                &self.idioms,
+                &self.animals,
+                &self.livestock,
+                &self.people,
+                &self.speakers,
+                &self.pet_care,
+                &self.promotion,
+            ]
+            .into_iter()
+            .filter_map(|list| list.as_ref().map(Spanned::get_ref)),
+        )
+    }
+}
+
+impl RawNegation {
+    /// Every list, for the words of the catalogue.
+    fn lists(&self) -> impl Iterator<Item = &Vec<String>> {
+        [&self.pre, &self.post, &self.pseudo, &self.terminators].into_iter().map(Spanned::get_ref).chain(
+            [&self.post_final, &self.answers, &self.hypothetical, &self.trailing]
+                .into_iter()
+                .filter_map(|list| list.as_ref().map(Spanned::get_ref)),
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -358,17 +533,29 @@ const TIP_TAGS: [&str; 4] = ["drink_more", "stretch", "massage", "heat"];
 /// Collects problems for one file at a time, turning byte offsets into line numbers.
 pub(super) struct Checker {
     problems: Vec<Problem>,
+    /// Whether sources.toml was read: when it could not be, every citation would be reported
+    /// as unknown, so citations are not checked.
+    sources_read: bool,
 }
 
 pub(super) struct FileRef<'a> {
     pub(super) name: &'a str,
     pub(super) text: &'a str,
+    /// The byte offset of every newline, found in one pass on first use, so that each line
+    /// number is a binary search, not a count from the start of the file.
+    newlines: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl FileRef<'_> {
+impl<'a> FileRef<'a> {
+    pub(super) fn new(name: &'a str, text: &'a str) -> FileRef<'a> {
+        FileRef { name, text, newlines: std::cell::OnceCell::new() }
+    }
+
     fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text[..end].matches('\n').count() + 1
+        let newlines = self
+            .newlines
+            .get_or_init(|| self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(at, _)| at).collect());
+        newlines.partition_point(|&at| at < offset) + 1
     }
 }
 
@@ -415,7 +602,7 @@ impl Checker {
         id: &Spanned<String>,
     ) -> Option<Source> {
         let found = sources.get(id.get_ref()).cloned();
-        if found.is_none() {
+        if found.is_none() && self.sources_read {
             self.at(
                 file,
                 id.span().start,
@@ -459,8 +646,11 @@ impl Checker {
     }
 }
 
+/// Whether a term has a letter or digit that survives normalization: combining marks alone
+/// (accents, vowel signs) are folded away, so a term made only of them can never match.
 fn has_word(text: &str) -> bool {
-    text.chars().any(char::is_alphanumeric)
+    use unicode_normalization::UnicodeNormalization as _;
+    text.nfkd().any(|c| c.is_alphanumeric() && !unicode_normalization::char::is_combining_mark(c))
 }
 
 /// Where a vocabulary term was claimed, for the "claimed by two causes" check.
@@ -472,7 +662,7 @@ struct Claim {
 }
 
 pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> {
-    let mut check = Checker { problems: Vec::new() };
+    let mut check = Checker { problems: Vec::new(), sources_read: false };
     let mut by_kind: HashMap<&str, &(String, String)> = HashMap::new();
     let mut cause_files = Vec::new();
     for file in files {
@@ -487,7 +677,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
             _ => check.whole(name, "unexpected file: the catalogue has sources.toml, causes/*.toml, red_flags.toml, notices.toml, guidance.toml, hydration.toml, lexicon.toml, faq.toml, followups.toml and common_words.txt"),
         }
     }
-    let file_ref = |kind: &str| by_kind.get(kind).map(|(name, text)| FileRef { name, text });
+    let file_ref = |kind: &str| by_kind.get(kind).map(|(name, text)| FileRef::new(name, text));
 
     // Sources first: everything else cites them.
     let mut sources = BTreeMap::new();
@@ -495,6 +685,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
         None => check.whole("sources.toml", "missing file"),
         Some(file) => {
             if let Some(raw) = check.parse::<RawSourcesFile>(&file) {
+                check.sources_read = true;
                 for (id, source) in raw.sources {
                     let offset = source.span().start;
                     let source = source.into_inner();
@@ -608,7 +799,30 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                     check.at(&file, list.span().start, format!("`{field}` has an entry with no letters: {bad:?}"));
                 }
             }
+            // The words of every catalogue phrase: `a = "a"` marks a catalogue word that is also
+            // a common English word, and does nothing for any other word.
+            let mut catalogue_words: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            let phrases =
+                causes
+                    .iter()
+                    .flat_map(|cause| cause.vocabulary.iter().chain(&cause.against).map(|term| term.text.as_str()))
+                    .chain(concepts.iter().flat_map(|concept| concept.terms.iter().map(String::as_str)))
+                    .chain(raw.topic.lists().flat_map(|list| list.iter().map(String::as_str)))
+                    .chain(raw.negation.lists().flat_map(|list| list.iter().map(String::as_str)))
+                    .chain(raw.phrase_variants.iter().flat_map(|(word, ways)| {
+                        std::iter::once(word.as_str()).chain(ways.iter().map(String::as_str))
+                    }));
+            for phrase in phrases {
+                for word in phrase.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')) {
+                    catalogue_words
+                        .insert(word.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase());
+                }
+            }
+            check_spelling_chains(&mut check, &file, &raw.spelling, &raw.irregular, &catalogue_words);
             let words = |list: Option<Spanned<Vec<String>>>| list.map(Spanned::into_inner).unwrap_or_default();
+            let plain = |map: BTreeMap<String, Spanned<String>>| {
+                map.into_iter().map(|(from, to)| (from, to.into_inner())).collect::<BTreeMap<_, _>>()
+            };
             Lexicon {
                 body: raw.topic.body.into_inner(),
                 symptom: raw.topic.symptom.into_inner(),
@@ -631,8 +845,8 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 negation_trailing: words(raw.negation.trailing),
                 negation_pseudo: raw.negation.pseudo.into_inner(),
                 negation_terminators: raw.negation.terminators.into_inner(),
-                spelling: raw.spelling,
-                irregular: raw.irregular,
+                spelling: plain(raw.spelling),
+                irregular: plain(raw.irregular),
                 emoji: raw.emoji,
                 phrase_variants: raw.phrase_variants,
                 common_words_text: String::new(),
@@ -684,6 +898,80 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
     }
 }
 
+/// The longest chain of spelling variants the analyzer follows ("a" -> "b" -> "c"); it
+/// must agree with the analyzer's own bound.
+pub(crate) const MAX_SPELLING_STEPS: usize = 8;
+
+/// Reports spelling variants that lead in a circle (`a = "b"` and `b = "a"`, or `a = "a"`) or
+/// through more than [`MAX_SPELLING_STEPS`] variants, once per cycle, at the first entry's line.
+/// `[spelling]` and `[irregular]` are one map to the analyzer, so they are checked together.
+fn check_spelling_chains(
+    check: &mut Checker,
+    file: &FileRef<'_>,
+    spelling: &BTreeMap<String, Spanned<String>>,
+    irregular: &BTreeMap<String, Spanned<String>>,
+    catalogue_words: &std::collections::BTreeSet<String>,
+) {
+    let mut map: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for (from, to) in spelling.iter().chain(irregular) {
+        let (from, to_text) = (from.to_lowercase(), to.get_ref().to_lowercase());
+        // A catalogue word mapped to itself is kept as a word of the catalogue even where it
+        // is also common English ("im"): the analyzer stops there.
+        if from == to_text {
+            if !catalogue_words.contains(&from) {
+                check.at(
+                    file,
+                    to.span().start,
+                    format!(
+                        "spelling variant {from:?} maps to itself but is in no catalogue phrase, so it does nothing"
+                    ),
+                );
+            }
+            continue;
+        }
+        map.insert(from, (to_text, to.span().start));
+    }
+    let mut reported: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for (start, (first, offset)) in &map {
+        if reported.contains(start) {
+            continue;
+        }
+        let mut chain = vec![start.as_str()];
+        let mut current = first.as_str();
+        loop {
+            if reported.contains(current) {
+                break;
+            }
+            if let Some(at) = chain.iter().position(|word| *word == current) {
+                let cycle: Vec<&str> = chain[at..].to_vec();
+                reported.extend(cycle.iter().map(|word| (*word).to_owned()));
+                let shown =
+                    cycle.iter().chain(std::iter::once(&cycle[0])).map(|word| format!("{word:?}")).collect::<Vec<_>>();
+                check.at(
+                    file,
+                    map.get(cycle[0]).map_or(*offset, |(_, at)| *at),
+                    format!(
+                        "spelling variants go round in a circle ({}), so none of them has a spelling to use",
+                        shown.join(" -> ")
+                    ),
+                );
+                break;
+            }
+            let Some((next, _)) = map.get(current) else { break };
+            chain.push(current);
+            if chain.len() > MAX_SPELLING_STEPS + 1 {
+                check.at(
+                    file,
+                    *offset,
+                    format!("spelling variant {start:?} leads through more than {MAX_SPELLING_STEPS} variants; map it to the final spelling"),
+                );
+                break;
+            }
+            current = next;
+        }
+    }
+}
+
 fn non_empty_tips(
     check: &mut Checker,
     file: &FileRef<'_>,
@@ -704,9 +992,13 @@ fn build_causes(
 ) -> Vec<Cause> {
     let mut found: BTreeMap<usize, Cause> = BTreeMap::new();
     let mut claims: BTreeMap<String, Vec<Claim>> = BTreeMap::new();
+    // Files that failed to parse, reported already: the cause each is named after is not
+    // reported again as missing.
+    let mut unparsed: Vec<&str> = Vec::new();
     for (name, text) in cause_files {
-        let file = FileRef { name, text };
+        let file = FileRef::new(name, text);
         let Some(raw) = check.parse::<RawCause>(&file) else {
+            unparsed.push(name.as_str());
             continue;
         };
         let id = raw.id.get_ref().clone();
@@ -740,7 +1032,7 @@ fn build_causes(
                 if has_word(&text) {
                     Some(Term { text, strength: Strength::Moderate, names_cause: false })
                 } else {
-                    check.at(&file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                    check.at(&file, term.span().start, format!("term {text:?} has no letters (combining marks alone are folded away), so it can never match"));
                     None
                 }
             })
@@ -762,8 +1054,9 @@ fn build_causes(
     }
     check_shared_claims(check, &claims);
     for (position, id) in CAUSE_IDS.iter().enumerate() {
-        if !found.contains_key(&position) {
-            check.whole(&format!("causes/{id}.toml"), format!("missing cause `{id}`"));
+        let name = format!("causes/{id}.toml");
+        if !found.contains_key(&position) && !unparsed.iter().any(|file| file.eq_ignore_ascii_case(&name)) {
+            check.whole(&name, format!("missing cause `{id}`"));
         }
     }
     found.into_values().collect()
@@ -789,7 +1082,13 @@ fn vocabulary_terms(
             let text = term.get_ref().text().trim().to_owned();
             let line = file.line_of(term.span().start);
             if !has_word(&text) {
-                check.at(file, term.span().start, format!("term {text:?} has no letters, so it can never match"));
+                check.at(
+                    file,
+                    term.span().start,
+                    format!(
+                        "term {text:?} has no letters (combining marks alone are folded away), so it can never match"
+                    ),
+                );
                 continue;
             }
             let key = text.to_lowercase();

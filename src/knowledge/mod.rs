@@ -411,6 +411,13 @@ impl Lexicon {
     }
 }
 
+/// Every file of the built-in catalogue, as `(name relative to knowledge/, contents)`: for the
+/// fuzz targets, which replace one of them.
+#[doc(hidden)]
+pub fn embedded_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    embedded::FILES.iter().copied()
+}
+
 impl Catalogue {
     /// The catalogue compiled into the binary from the repository's `knowledge/`.
     ///
@@ -435,8 +442,20 @@ impl Catalogue {
     /// # Errors
     /// Unreadable files, or every validation problem.
     pub fn from_dir(dir: &Path) -> Result<Catalogue, LoadError> {
-        let files = load::read_dir(dir)?;
-        Catalogue::from_files(files)
+        let folder = load::read_dir(dir)?;
+        if folder.problems.is_empty() {
+            return Catalogue::from_files(folder.files);
+        }
+        // A file that could not be read is reported once: not again as missing.
+        let refused: Vec<String> = folder.problems.iter().map(|problem| problem.file.clone()).collect();
+        let mut problems = folder.problems;
+        if let Err(LoadError::Invalid(more)) = Catalogue::from_files(folder.files) {
+            problems.extend(
+                more.into_iter()
+                    .filter(|problem| !(problem.message == "missing file" && refused.contains(&problem.file))),
+            );
+        }
+        Err(LoadError::Invalid(problems))
     }
 
     /// The cause with this id.

@@ -177,10 +177,12 @@ pub fn parse_time(input: &str) -> Result<Time, InputError> {
 /// and suggests the closest known zone. A bare city that names exactly one zone ("london") is
 /// that zone.
 pub fn parse_zone(input: &str) -> Result<Zone, InputError> {
+    let input = super::zones::clip_query(input);
     let cleaned = input.trim().replace(' ', "_");
     if !cleaned.is_empty()
         && let Ok(tz) = jiff::tz::db().get(&cleaned)
         && let Some(name) = tz.iana_name()
+        && super::zones::is_geographic(name)
     {
         let name = name.to_owned();
         return Ok(Zone { name, tz });

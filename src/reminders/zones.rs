@@ -17,6 +17,32 @@ pub const MAX_SUGGESTIONS: usize = 25;
 /// parse back.
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// The longest zone query searched, in characters: the longest IANA name is 32, so a longer
+/// query is cut here before any edit distance is computed (which costs its length times each
+/// name's).
+pub const MAX_QUERY_CHARS: usize = 64;
+
+/// The regions of geographic IANA names (`Area/Location`). Other names in the database
+/// (`Factory`, `EST5EDT`, `Etc/GMT+3`, `US/Eastern`) are legacy aliases or not places, and are
+/// refused; `UTC` and `Etc/UTC` are the only exceptions.
+const AREAS: [&str; 10] =
+    ["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"];
+
+/// Whether a zone name is one people may choose: a geographic `Area/Location` name, or UTC.
+pub fn is_geographic(name: &str) -> bool {
+    name == "UTC"
+        || name == "Etc/UTC"
+        || name.split_once('/').is_some_and(|(area, location)| AREAS.contains(&area) && !location.is_empty())
+}
+
+/// At most [`MAX_QUERY_CHARS`] characters of `query`.
+pub fn clip_query(query: &str) -> &str {
+    match query.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((end, _)) => &query[..end],
+        None => query,
+    }
+}
+
 /// Zones offered when the user has typed nothing yet: the most-populated ones, one per region.
 const POPULAR: [&str; 16] = [
     "Europe/London",
@@ -50,7 +76,7 @@ static INDEX: LazyLock<Vec<Entry>> = LazyLock::new(|| {
     let mut entries: Vec<Entry> = jiff::tz::db()
         .available()
         .map(|name| name.as_str().to_owned())
-        .filter(|name| name.chars().count() <= MAX_NAME_CHARS)
+        .filter(|name| name.chars().count() <= MAX_NAME_CHARS && is_geographic(name))
         .map(|name| {
             let key = normalize(&name);
             let city = key.rsplit('/').next().unwrap_or(&key).to_owned();
@@ -78,7 +104,7 @@ fn normalize(text: &str) -> String {
 /// The one zone whose city is exactly `query` ("london" -> `Europe/London`), if exactly one is;
 /// ambiguous cities ("indianapolis" has two zones) give `None`, so the user picks.
 pub fn by_city(query: &str) -> Option<&'static str> {
-    let wanted = normalize(query);
+    let wanted = normalize(clip_query(query));
     if wanted.is_empty() || wanted.contains('/') {
         return None;
     }
@@ -91,7 +117,7 @@ pub fn by_city(query: &str) -> Option<&'static str> {
 /// [`MAX_SUGGESTIONS`]). An empty query gives the popular zones.
 pub fn suggest(query: &str, limit: usize) -> Vec<&'static str> {
     let limit = limit.min(MAX_SUGGESTIONS);
-    let query = normalize(query);
+    let query = normalize(clip_query(query));
     let index: &'static [Entry] = &INDEX;
     if query.is_empty() {
         return POPULAR
@@ -155,6 +181,18 @@ mod tests {
         assert_eq!(suggest("new_york", 25).first(), Some(&"America/New_York"));
         assert_eq!(suggest("tokio", 25).first(), Some(&"Asia/Tokyo"));
         assert!(suggest("lord", 25).contains(&"Australia/Lord_Howe"));
+    }
+
+    #[test]
+    fn only_places_and_utc() {
+        for name in ["Europe/London", "America/Argentina/Buenos_Aires", "UTC", "Etc/UTC"] {
+            assert!(is_geographic(name), "{name}");
+        }
+        for name in ["Factory", "EST5EDT", "Etc/GMT+3", "US/Eastern", "GB", "Europe/", ""] {
+            assert!(!is_geographic(name), "{name}");
+        }
+        assert!(!suggest("factory", 25).contains(&"Factory"));
+        assert_eq!(clip_query(&"é".repeat(9_000)).chars().count(), MAX_QUERY_CHARS);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! guidance as every other front end, not a copy made beside it.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::value::RawValue;
 
 use super::{AnswerItem, FollowupItem, NoticeItem, Reply};
 use crate::analyze::{Analysis, Evidence, Exclusion, RedFlagMatch};
@@ -26,9 +26,9 @@ pub struct Answered {
 /// `guidance`.
 #[derive(Debug, Serialize)]
 pub struct AnalysisJson<'a> {
-    /// The caller's id, echoed.
+    /// The caller's id, echoed exactly as written (a big integer stays exact).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<&'a Value>,
+    pub id: Option<&'a RawValue>,
     /// Whether the message is about leg symptoms.
     pub on_topic: bool,
     /// Likely causes, most likely first.
@@ -62,7 +62,11 @@ pub struct CauseJson<'a> {
 }
 
 /// One answer as the contract's JSON object, echoing `id` when there is one.
-pub fn analysis_json<'a>(id: Option<&'a Value>, answered: &'a Answered, catalogue: &'a Catalogue) -> AnalysisJson<'a> {
+pub fn analysis_json<'a>(
+    id: Option<&'a RawValue>,
+    answered: &'a Answered,
+    catalogue: &'a Catalogue,
+) -> AnalysisJson<'a> {
     let Answered { analysis, reply } = answered;
     AnalysisJson {
         id,
@@ -86,7 +90,17 @@ pub fn analysis_json<'a>(id: Option<&'a Value>, answered: &'a Answered, catalogu
     }
 }
 
+/// The error object for a batch line that could not be analyzed: `{"id": ..., "error": "..."}`,
+/// the id echoed exactly as written, or null.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson<'a> {
+    /// The caller's id, or null.
+    pub id: Option<&'a RawValue>,
+    /// What was wrong with the line.
+    pub error: &'a str,
+}
+
 /// The error object for a batch line that could not be analyzed.
-pub fn error_json(id: Option<&Value>, message: &str) -> Value {
-    json!({ "id": id.cloned().unwrap_or(Value::Null), "error": message })
+pub fn error_json<'a>(id: Option<&'a RawValue>, message: &'a str) -> ErrorJson<'a> {
+    ErrorJson { id, error: message }
 }

@@ -12,7 +12,7 @@ mod text;
 use serde::Serialize;
 
 pub use compose::TipsKind;
-pub use json::{AnalysisJson, Answered, CauseJson, analysis_json, error_json};
+pub use json::{AnalysisJson, Answered, CauseJson, ErrorJson, analysis_json, error_json};
 pub use text::render_text;
 
 use crate::analyze::followups::Answers;

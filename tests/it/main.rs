@@ -12,6 +12,7 @@ mod fake_discord;
 mod faq;
 mod followups;
 mod help_channels;
+mod hostile;
 mod notices;
 mod pg;
 mod reminders;
