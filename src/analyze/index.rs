@@ -678,27 +678,31 @@ impl TermIndex {
             return None;
         }
         let bytes = word.as_bytes();
-        let mut best: Option<(u8, u32)> = None;
-        let mut consider = |candidates: &[u32]| {
-            for &candidate in candidates {
-                let text = &self.fuzzy_candidates[candidate as usize].text;
-                if text.as_bytes()[0] != bytes[0] || text.len().abs_diff(bytes.len()) > usize::from(max) {
-                    continue;
-                }
-                let distance = strsim::osa_distance(word, text);
-                if let Ok(distance) = u8::try_from(distance)
-                    && distance <= max
-                    && best.is_none_or(|(d, c)| (distance, candidate) < (d, c))
-                {
-                    best = Some((distance, candidate));
-                }
-            }
-        };
+        // A candidate shares many deletions with the word: gather them first, so each one's
+        // edit distance is computed once.
+        let mut candidates: Vec<u32> = Vec::new();
         for_each_delete(bytes, max, |hash| {
             if let Some(&(start, end)) = self.deletes.get(&hash) {
-                consider(&self.delete_postings[start as usize..end as usize]);
+                candidates.extend(self.delete_postings[start as usize..end as usize].iter().copied().filter(
+                    |&candidate| {
+                        let text = self.fuzzy_candidates[candidate as usize].text.as_bytes();
+                        text[0] == bytes[0] && text.len().abs_diff(bytes.len()) <= usize::from(max)
+                    },
+                ));
             }
         });
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(u8, u32)> = None;
+        for candidate in candidates {
+            let distance = strsim::osa_distance(word, &self.fuzzy_candidates[candidate as usize].text);
+            if let Ok(distance) = u8::try_from(distance)
+                && distance <= max
+                && best.is_none_or(|(d, _)| distance < d)
+            {
+                best = Some((distance, candidate));
+            }
+        }
         best.map(|(distance, candidate)| Resolved { key: self.fuzzy_candidates[candidate as usize].key, distance })
     }
 
