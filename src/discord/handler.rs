@@ -3,11 +3,12 @@
 //!
 //! The analysis runs on a blocking thread, at most one per core at a time ([`CorePool`]), with a
 //! deadline: an answer not ready within [`CORE_DEADLINE`] becomes a polite apology, so that even a
-//! future regression in the analyzer cannot occupy the gateway's workers. An interaction gets its answer directly when the work
-//! finishes within `defer_after`; otherwise it is deferred first (so the 3-second deadline always
-//! holds) and the answer edits the deferred response. Each event is one tracing span with its
-//! kind, latency and outcome; message content is never logged.
+//! future regression in the analyzer cannot occupy the gateway's workers. An interaction gets its
+//! answer directly when the work finishes within `defer_after`; otherwise it is deferred first (so
+//! the 3-second deadline always holds) and the answer edits the deferred response. Each event is
+//! one tracing span with its kind, latency and outcome; message content is never logged.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -224,6 +225,34 @@ pub(crate) struct Handler<S> {
     /// This process runs shard 0: it registers the commands and answers DMs (Discord sends
     /// DMs on shard 0 only).
     owns_shard_zero: bool,
+    /// Users whose notices are being shown right now.
+    notices_in_flight: NoticesInFlight,
+}
+
+/// The users whose pending notices one event is showing. A notice stays stored until its
+/// message was sent, so without this two interactions a moment apart would both show it.
+#[derive(Debug, Default)]
+struct NoticesInFlight(Mutex<HashSet<u64>>);
+
+impl NoticesInFlight {
+    /// The right to show this user's notices, or `None` while another event holds it.
+    fn claim(&self, user: u64) -> Option<NoticeClaim<'_>> {
+        let newly_claimed = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user);
+        // The lock is released before a claim exists: dropping a claim takes it again.
+        newly_claimed.then(|| NoticeClaim { in_flight: self, user })
+    }
+}
+
+/// Held while one user's notices are read, sent and cleared; released on drop.
+struct NoticeClaim<'a> {
+    in_flight: &'a NoticesInFlight,
+    user: u64,
+}
+
+impl Drop for NoticeClaim<'_> {
+    fn drop(&mut self) {
+        self.in_flight.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.user);
+    }
 }
 
 impl<S: ReminderStore + HelpChannelStore> Handler<S> {
@@ -250,6 +279,7 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
             pulse: Arc::new(Pulse::default()),
             desk: desk.map(Arc::new),
             owns_shard_zero,
+            notices_in_flight: NoticesInFlight::default(),
         })
     }
 
@@ -403,7 +433,7 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         // Notices are private: shown in a DM, left queued after a guild mention.
         if result.is_ok()
             && message.guild_id.is_none()
-            && let Some(notices) = self.pending_notices(message.author.id).await
+            && let Some((_claim, notices)) = self.pending_notices(message.author.id).await
         {
             let text = render::text_message(&render::rich_text(&notices.text), None);
             let notice_result =
@@ -463,11 +493,13 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
         Ok(())
     }
 
-    /// The user's pending notices, left queued until shown; `None` when there are none.
-    async fn pending_notices(&self, user: UserId) -> Option<PendingNotices> {
+    /// The user's pending notices, left queued until shown, with the claim to hold until they
+    /// are sent and cleared; `None` when there are none or another event is showing them.
+    async fn pending_notices(&self, user: UserId) -> Option<(NoticeClaim<'_>, PendingNotices)> {
         let desk = self.desk.as_ref()?;
+        let claim = self.notices_in_flight.claim(user.get())?;
         match desk.reminders.pending_notices(user.get()).await {
-            Ok(notices) => notices,
+            Ok(notices) => notices.map(|notices| (claim, notices)),
             Err(err) => {
                 tracing::error!(error = %err, "cannot read notices");
                 None
@@ -506,7 +538,7 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
 
     /// After an interaction is answered: its user's pending notices, as an ephemeral follow-up.
     async fn follow_up_notices(&self, application: ApplicationId, token: &str, user: UserId) {
-        let Some(notices) = self.pending_notices(user).await else { return };
+        let Some((_claim, notices)) = self.pending_notices(user).await else { return };
         let followup = CreateInteractionResponseFollowup::new()
             .content(render::fit(&render::rich_text(&notices.text), render::limits::CONTENT))
             .allowed_mentions(render::no_mentions())
@@ -781,6 +813,18 @@ impl<S: ReminderStore + HelpChannelStore> Handler<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_users_notices_are_claimed_by_one_event_at_a_time() {
+        let in_flight = NoticesInFlight::default();
+        let first = in_flight.claim(7).expect("nobody holds user 7");
+        // A second event is refused (and must not deadlock or release the first claim).
+        assert!(in_flight.claim(7).is_none());
+        assert!(in_flight.claim(7).is_none());
+        assert!(in_flight.claim(8).is_some(), "another user is independent");
+        drop(first);
+        assert!(in_flight.claim(7).is_some(), "released when the claim is dropped");
+    }
 
     #[tokio::test]
     async fn the_core_pool_answers_apologizes_when_late_and_never_exceeds_its_slots() {
