@@ -39,12 +39,12 @@ impl<'a> Signs<'a> {
         let tokens = &message.tokens.tokens;
         let sentences: Vec<u32> = tokens.iter().map(|token| token.sentence).collect();
         let sentence = |found: &Found| sentences[found.start];
-        let healthy = not_signs(index, message, cause_found);
+        let not_a_sign = not_signs(index, message, cause_found);
         let mut occurrences: Vec<Vec<Found>> = vec![Vec::new(); catalogue.concepts.len()];
         for found in concept_found {
             if message.negation_of(found).is_some()
                 || message.resolved[found.start].key == NO_KEY
-                || healthy[found.start..found.end].iter().any(|&flag| flag)
+                || not_a_sign[found.start..found.end].iter().any(|cover| !cover.allows(found))
             {
                 continue;
             }
@@ -160,18 +160,46 @@ fn nearest_in_group(occurrences: &[Found], wanted: u32, start: usize, group: imp
     }
 }
 
+/// Why a token's words are not signs, if they are not.
+#[derive(Clone, Copy, Default)]
+enum NotASign {
+    /// The token may be a sign.
+    #[default]
+    Free,
+    /// Inside an idiom or a statement of health: never a sign.
+    Never,
+    /// Inside a phrase that only sounds like a sign ("hot yoga" is not a hot calf): a sign only
+    /// for a concept whose own term is that whole phrase ("hot yoga" is heat).
+    Phrase { start: usize, end: usize },
+}
+
+impl NotASign {
+    fn allows(self, found: &Found) -> bool {
+        match self {
+            NotASign::Free => true,
+            NotASign::Never => false,
+            NotASign::Phrase { start, end } => found.start <= start && end <= found.end,
+        }
+    }
+}
+
 /// Tokens whose words are not signs: inside a statement of health ("feet warm and pink"), an
 /// idiom ("so cramped I'm tripping over things") or a phrase that only sounds like a sign
 /// ("warm-up", "red wine").
-fn not_signs(index: &TermIndex, message: &Message<'_>, cause_found: &[Found]) -> Vec<bool> {
-    let mut healthy = message.idiom.clone();
+fn not_signs(index: &TermIndex, message: &Message<'_>, cause_found: &[Found]) -> Vec<NotASign> {
+    let mut cover: Vec<NotASign> =
+        message.idiom.iter().map(|&idiom| if idiom { NotASign::Never } else { NotASign::Free }).collect();
     for found in index.not_signs.find(&message.resolved, &message.tokens) {
-        healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+        for token in &mut cover[found.start..found.end] {
+            if let NotASign::Free = token {
+                *token = NotASign::Phrase { start: found.start, end: found.end };
+            }
+        }
     }
     for found in cause_found {
         if index.causes.entries[found.entry as usize].payload.iter().all(|reference| reference.against) {
-            healthy[found.start..found.end].iter_mut().for_each(|flag| *flag = true);
+            cover[found.start..found.end].iter_mut().for_each(|token| *token = NotASign::Never);
         }
     }
-    healthy
+    cover
 }
