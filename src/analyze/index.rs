@@ -106,6 +106,9 @@ pub struct Topic {
     pub pet: bool,
     /// Advertising ("use code", "link in bio"): a sales pitch is not a question about legs.
     pub promotion: bool,
+    /// Sports coverage ("match report", "the commentators"): with no person's own leg or
+    /// symptom, the cramps are a player's.
+    pub coverage: bool,
 }
 
 impl Topic {
@@ -123,6 +126,7 @@ impl Topic {
             animal: self.animal || other.animal,
             pet: self.pet || other.pet,
             promotion: self.promotion || other.promotion,
+            coverage: self.coverage || other.coverage,
         }
     }
 }
@@ -542,6 +546,7 @@ impl TermIndex {
             (&lexicon.animals, Topic { animal: true, ..Topic::default() }),
             (&lexicon.pet_care, Topic { pet: true, ..Topic::default() }),
             (&lexicon.promotion, Topic { promotion: true, ..Topic::default() }),
+            (&lexicon.coverage, Topic { coverage: true, ..Topic::default() }),
             // Idioms mean nothing: they only keep their words from counting.
             (&lexicon.idioms, Topic::default()),
         ] {

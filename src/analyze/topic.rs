@@ -38,6 +38,8 @@ pub(super) struct Location {
     /// The message is about an animal: it names one, speaks of its care or its legs ("the vet",
     /// "my dog's back leg"), and no person owns a leg or symptom ("my calf", "I get cramp").
     animal_post: bool,
+    /// A person owns a leg or symptom ("my calf", "I get cramp", "dad's legs").
+    owned: bool,
 }
 
 impl Location {
@@ -127,7 +129,7 @@ impl Location {
             sentence_leg.fill(false);
         }
         let animal_post = topic.animal && (topic.pet || animal_subject) && !owned;
-        Location { topic, sentence_leg, sentence_other, cattle, animal_post }
+        Location { topic, sentence_leg, sentence_other, cattle, animal_post, owned }
     }
 
     /// Whether the message names a person's leg.
@@ -163,7 +165,9 @@ impl Location {
             || (self.topic.symptom && (body || self.topic.activity))
             || (body && cause_signal)
             || strong_signal;
-        self.on_the_legs() && about && !self.topic.promotion
+        // A sales pitch, or a match report about players' cramps, is not a question about legs.
+        let players_only = self.topic.coverage && !self.owned;
+        self.on_the_legs() && about && !self.topic.promotion && !players_only
     }
 }
 

@@ -457,6 +457,8 @@ struct RawTopic {
     pet_care: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     promotion: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    coverage: Option<Spanned<Vec<String>>>,
 }
 
 impl RawTopic {
@@ -474,6 +476,7 @@ impl RawTopic {
                 &self.speakers,
                 &self.pet_care,
                 &self.promotion,
+                &self.coverage,
             ]
             .into_iter()
             .filter_map(|list| list.as_ref().map(Spanned::get_ref)),
@@ -783,6 +786,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 ("topic.speakers", &raw.topic.speakers),
                 ("topic.pet_care", &raw.topic.pet_care),
                 ("topic.promotion", &raw.topic.promotion),
+                ("topic.coverage", &raw.topic.coverage),
                 ("negation.post_final", &raw.negation.post_final),
                 ("negation.answers", &raw.negation.answers),
                 ("negation.hypothetical", &raw.negation.hypothetical),
@@ -837,6 +841,7 @@ pub(super) fn build(files: &[(String, String)]) -> Result<Catalogue, LoadError> 
                 speakers: words(raw.topic.speakers),
                 pet_care: words(raw.topic.pet_care),
                 promotion: words(raw.topic.promotion),
+                coverage: words(raw.topic.coverage),
                 negation_pre: raw.negation.pre.into_inner(),
                 negation_post: raw.negation.post.into_inner(),
                 negation_post_final: words(raw.negation.post_final),

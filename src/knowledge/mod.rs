@@ -366,6 +366,9 @@ pub struct Lexicon {
     pub pet_care: Vec<String>,
     /// Advertising ("use code", "link in bio"): a sales pitch is off topic.
     pub promotion: Vec<String>,
+    /// Sports coverage ("match report", "commentary"): a player's cramp in a report, with no
+    /// person's own leg or symptom, is not a question about the reader's legs.
+    pub coverage: Vec<String>,
     /// Farm words: with them, "calves" are young cattle unless another leg word says otherwise.
     pub livestock: Vec<String>,
     /// Words for people's legs ("my", "mum"): a leg right after one is a person's, so a message
