@@ -14,7 +14,7 @@ use super::normalize::{Boundary, Tokens};
 use crate::knowledge::Catalogue;
 
 /// Words that make a question when they start a clause.
-const QUESTION_STARTS: [&str; 24] = [
+const QUESTION_STARTS: [&str; 28] = [
     "does",
     "do",
     "is",
@@ -39,6 +39,10 @@ const QUESTION_STARTS: [&str; 24] = [
     "am",
     "isnt",
     "doesnt",
+    "best",
+    "anything",
+    "recommend",
+    "recommendations",
 ];
 
 /// Words after "when" or "where" that make a question ("when should I ..."), not a time ("when
@@ -91,8 +95,8 @@ pub(super) fn best_faq(
         return None;
     }
     // For each question and way, which parts are present and the words they cover.
-    // (specific, words, ways matched, faq): the first question wins a tie.
-    let mut best: Option<(bool, usize, usize, usize)> = None;
+    // (specific, not a fallback, words, ways matched, faq): the first question wins a tie.
+    let mut best: Option<(bool, bool, usize, usize, usize)> = None;
     let mut best_spans: Vec<Found> = Vec::new();
     // Only the questions with at least one part in the message.
     let mut candidates: Vec<usize> = found
@@ -137,15 +141,15 @@ pub(super) fn best_faq(
         if ways_matched == 0 {
             continue;
         }
-        let rank = (faq.specific, faq_words, ways_matched);
+        let rank = (faq.specific, !faq.fallback, faq_words, ways_matched);
         let better = match best {
             None => true,
-            Some((specific, words, ways, _)) => rank > (specific, words, ways),
+            Some((specific, general, words, ways, _)) => rank > (specific, general, words, ways),
         };
         if better {
-            best = Some((faq.specific, faq_words, ways_matched, faq_index));
+            best = Some((faq.specific, !faq.fallback, faq_words, ways_matched, faq_index));
             best_spans = spans;
         }
     }
-    best.map(|(_, _, _, faq)| (faq, best_spans))
+    best.map(|(_, _, _, _, faq)| (faq, best_spans))
 }

@@ -34,6 +34,8 @@ struct RawFaq {
     needs_topic: bool,
     #[serde(default)]
     specific: bool,
+    #[serde(default)]
+    fallback: bool,
 }
 
 fn yes() -> bool {
@@ -133,6 +135,7 @@ pub(super) fn build_faqs(
             causes: related,
             needs_topic: entry.needs_topic,
             specific: entry.specific,
+            fallback: entry.fallback,
         });
     }
     faqs

@@ -93,6 +93,9 @@ pub struct Faq {
     /// wins over a general question the same message also matches ("is quinine safe for night
     /// cramps?" is about quinine, not night cramps).
     pub specific: bool,
+    /// Whether every other answer also covers this question ("when should I worry?"): it wins
+    /// only when no other question matches ("night cramps, is it serious?" is about nights).
+    pub fallback: bool,
 }
 
 /// A yes/no question the bot may ask after an analysis. A yes adds an affirmed sentence built
