@@ -80,6 +80,30 @@ pub(super) fn asks(text: &str, tokens: &Tokens) -> bool {
     })
 }
 
+/// For each clause (by [`Token::clause`](super::normalize::Token) number), whether it asks:
+/// it starts with a question form ("should I take salt tablets") or ends with a question mark.
+/// What a clause asks about is not a statement of the asker's situation.
+pub(super) fn asking_clauses(text: &str, tokens: &Tokens) -> Vec<bool> {
+    let count = tokens.tokens.len();
+    let clauses = tokens.tokens.last().map_or(0, |token| token.clause as usize + 1);
+    let mut asking = vec![false; clauses];
+    for i in 0..count {
+        let clause = tokens.tokens[i].clause as usize;
+        let starts_clause = i == 0 || tokens.tokens[i].boundary >= Boundary::Clause;
+        if starts_clause {
+            let word = tokens.word(i);
+            asking[clause] |= QUESTION_STARTS.contains(&word)
+                || ((word == "when" || word == "where") && i + 1 < count && AFTER_WHEN.contains(&tokens.word(i + 1)));
+        }
+        let ends_clause = i + 1 == count || tokens.tokens[i + 1].boundary >= Boundary::Clause;
+        if ends_clause {
+            let after = tokens.tokens.get(i + 1).map_or(text.len(), |next| next.span.start);
+            asking[clause] |= text[tokens.tokens[i].span.end..after].contains('?');
+        }
+    }
+    asking
+}
+
 /// The topic question the message asks, with the tokens of the parts that matched.
 pub(super) fn best_faq(
     catalogue: &Catalogue,

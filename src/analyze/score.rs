@@ -77,12 +77,20 @@ pub(super) struct Message<'a> {
     /// Tokens inside an idiom ("pulling my leg").
     pub(super) idiom: Vec<bool>,
     triggers: Vec<(Found, NegationRoles)>,
+    /// Per clause, whether it asks ("should I take salt tablets?").
+    asking_clauses: Vec<bool>,
 }
 
 impl Message<'_> {
     /// The original words covered by tokens `start..end`.
     fn original(&self, start: usize, end: usize) -> &str {
         &self.text[self.tokens.tokens[start].span.start..self.tokens.tokens[end - 1].span.end]
+    }
+
+    /// Whether `found` is in a clause that asks: "should I take salt tablets?" does not say the
+    /// asker takes them.
+    fn asked(&self, found: &Found) -> bool {
+        self.asking_clauses.get(self.tokens.tokens[found.start].clause as usize).copied().unwrap_or(false)
     }
 
     /// Whether any token of `found` is in doubt or inside an idiom: such words say nothing.
@@ -136,7 +144,8 @@ pub(super) fn analyze(catalogue: &Catalogue, index: &TermIndex, text: &str) -> A
     let negation::Scopes { negated_by, hypothetical } = negation::scopes(text, &tokens, &triggers);
     let idiom = idiom_tokens(index, tokens.tokens.len(), &topic_found);
     let location = Location::new(index, &tokens, &topic_found, &negated_by, &hypothetical);
-    let message = Message { text, tokens, resolved, negated_by, hypothetical, idiom, triggers };
+    let asking_clauses = question::asking_clauses(text, &tokens);
+    let message = Message { text, tokens, resolved, negated_by, hypothetical, idiom, triggers, asking_clauses };
 
     let mut tallies = tally_causes(catalogue.causes.len(), index, &message, &cause_found);
     let signs = Signs::find(catalogue, index, &message, &location, &cause_found, &concept_found);
@@ -399,6 +408,11 @@ fn tally_causes(n_causes: usize, index: &TermIndex, message: &Message<'_>, cause
         let entry = &index.causes.entries[found.entry as usize];
         let negation = message.negation_of(found);
         for reference in &entry.payload {
+            // A statement against a cause that is asked about says nothing of the asker
+            // ("should I take salt tablets?" does not say they take them).
+            if reference.against && negation.is_none() && message.asked(found) {
+                continue;
+            }
             let tally = &mut tallies[usize::from(reference.cause)];
             // One term counts once for and once against, however often it is repeated.
             let seen = (found.entry, negation.is_some());
