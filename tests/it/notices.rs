@@ -104,3 +104,56 @@ fn notices_are_in_the_json_contract() {
     assert_eq!(notices[0]["id"], "fluid_limit");
     assert!(notices[0]["sources"][0]["url"].as_str().unwrap().starts_with("https://"));
 }
+
+/// Rows 7 to 10 of the health corrections: every claim names a source that says it, the urgency
+/// after starting water tablets is the Merck Manual's, and advice that differs by country says
+/// where it applies.
+#[test]
+fn corrected_claims_cite_sources_that_say_them() {
+    let catalogue = bot().catalogue();
+    let causes = &catalogue.causes;
+    let every_tip = causes
+        .iter()
+        .flat_map(|cause| cause.tips.iter().chain(&cause.treatment))
+        .chain(&catalogue.guidance.prevention)
+        .chain(&catalogue.guidance.treatment)
+        .chain(&catalogue.hydration_tips);
+    for tip in every_tip {
+        let text = tip.text.to_lowercase();
+        // Row 9: dark pee is on the NHS dehydration page, not the heat page.
+        if text.contains("pee") && (text.contains("dark") || text.contains("less often")) {
+            assert_eq!(tip.source.id, "nhs_dehydration", "{}", tip.text);
+        }
+        // Row 9: the NHS B12 page does not list cramps, and NHS leg cramps says nothing of injuries.
+        if tip.source.id == "nhs_b12_folate" {
+            assert!(!text.contains("cramp"), "{}", tip.text);
+        }
+        if tip.source.id == "nhs_leg_cramps" {
+            assert!(!text.contains("injur") && !text.contains("strain"), "{}", tip.text);
+        }
+        // Row 10: quinine advice says where it applies.
+        if text.contains("quinine") {
+            assert!(text.contains("in the uk") || text.contains("in the us"), "{}", tip.text);
+        }
+    }
+    // Row 7: the source article is not a citable source.
+    for cause in causes {
+        for text in [&cause.summary, &cause.explanation, &cause.see_a_professional] {
+            assert!(!text.contains("source article"), "{}: {text}", cause.id);
+        }
+    }
+    // Row 8: cramps after starting water tablets mean seeing a doctor right away (Merck Manual).
+    let medication = causes.iter().find(|cause| cause.id == "medication_side_effects").expect("cause");
+    assert!(
+        medication.see_a_professional.contains("right away if cramps started"),
+        "{}",
+        medication.see_a_professional
+    );
+    assert!(medication.see_a_professional.contains("water tablets (diuretics)"));
+    // Row 10: the place-neutral line comes first, then each country's number.
+    let emergency = &catalogue.guidance.emergency;
+    assert!(emergency.starts_with("Call your local emergency number"), "{emergency}");
+    for number in ["999", "112", "911", "000", "111 in New Zealand"] {
+        assert!(emergency.contains(number), "{emergency}");
+    }
+}
