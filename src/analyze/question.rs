@@ -63,21 +63,21 @@ pub(super) fn asks(text: &str, tokens: &Tokens) -> bool {
     if text.contains('?') {
         return true;
     }
-    let count = tokens.tokens.len();
-    (0..count).any(|i| {
-        if ASKING_WORDS.contains(&tokens.word(i)) {
-            return true;
-        }
-        let starts_clause = i == 0 || tokens.tokens[i].boundary >= Boundary::Clause;
-        if !starts_clause {
-            return false;
-        }
-        let word = tokens.word(i);
-        if QUESTION_STARTS.contains(&word) {
-            return true;
-        }
-        (word == "when" || word == "where") && i + 1 < count && AFTER_WHEN.contains(&tokens.word(i + 1))
-    })
+    (0..tokens.tokens.len()).any(|i| ASKING_WORDS.contains(&tokens.word(i)) || opens_question(tokens, i))
+}
+
+/// Whether token `i` starts a clause with a question form: "should I ...", "when should ...",
+/// but not "when I walk ...".
+fn opens_question(tokens: &Tokens, i: usize) -> bool {
+    let starts_clause = i == 0 || tokens.tokens[i].boundary >= Boundary::Clause;
+    if !starts_clause {
+        return false;
+    }
+    let word = tokens.word(i);
+    QUESTION_STARTS.contains(&word)
+        || ((word == "when" || word == "where")
+            && i + 1 < tokens.tokens.len()
+            && AFTER_WHEN.contains(&tokens.word(i + 1)))
 }
 
 /// For each clause (by [`Token::clause`](super::normalize::Token) number), whether it asks:
@@ -89,12 +89,7 @@ pub(super) fn asking_clauses(text: &str, tokens: &Tokens) -> Vec<bool> {
     let mut asking = vec![false; clauses];
     for i in 0..count {
         let clause = tokens.tokens[i].clause as usize;
-        let starts_clause = i == 0 || tokens.tokens[i].boundary >= Boundary::Clause;
-        if starts_clause {
-            let word = tokens.word(i);
-            asking[clause] |= QUESTION_STARTS.contains(&word)
-                || ((word == "when" || word == "where") && i + 1 < count && AFTER_WHEN.contains(&tokens.word(i + 1)));
-        }
+        asking[clause] |= opens_question(tokens, i);
         let ends_clause = i + 1 == count || tokens.tokens[i + 1].boundary >= Boundary::Clause;
         if ends_clause {
             let after = tokens.tokens.get(i + 1).map_or(text.len(), |next| next.span.start);
@@ -119,8 +114,9 @@ pub(super) fn best_faq(
         return None;
     }
     // For each question and way, which parts are present and the words they cover.
-    // (specific, not a fallback, words, ways matched, faq): the first question wins a tie.
-    let mut best: Option<(bool, bool, usize, usize, usize)> = None;
+    // The best rank so far, (specific, not a fallback, words, ways matched), and its question:
+    // the first question wins a tie.
+    let mut best: Option<((bool, bool, usize, usize), usize)> = None;
     let mut best_spans: Vec<Found> = Vec::new();
     // Only the questions with at least one part in the message.
     let mut candidates: Vec<usize> = found
@@ -166,14 +162,10 @@ pub(super) fn best_faq(
             continue;
         }
         let rank = (faq.specific, !faq.fallback, faq_words, ways_matched);
-        let better = match best {
-            None => true,
-            Some((specific, general, words, ways, _)) => rank > (specific, general, words, ways),
-        };
-        if better {
-            best = Some((faq.specific, !faq.fallback, faq_words, ways_matched, faq_index));
+        if best.is_none_or(|(best_rank, _)| rank > best_rank) {
+            best = Some((rank, faq_index));
             best_spans = spans;
         }
     }
-    best.map(|(_, _, _, _, faq)| (faq, best_spans))
+    best.map(|(_, faq)| (faq, best_spans))
 }
